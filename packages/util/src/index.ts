@@ -1,0 +1,32 @@
+export {
+  ProcessError,
+  BufferTooShort,
+  AuthenticationError,
+  TimeoutError,
+  RemoteError,
+  Empty,
+  Full,
+  BrokenBarrierError,
+  EOFError,
+  ValueError,
+  AssertionError,
+  ProtocolError,
+  errorClasses,
+} from './errors.js';
+export type { MpErrorOptions } from './errors.js';
+export {
+  LogLevel,
+  Logger,
+  getLogger,
+  logToStderr,
+  formatRecord,
+  toLevel,
+  setProcessNameProvider,
+  currentProcessName,
+  stderrLoggingState,
+} from './logger.js';
+export type { LogLevelName, LogRecord, LogHandler } from './logger.js';
+export { Finalize, runFinalizers, pendingFinalizers } from './finalize.js';
+export type { FinalizeOptions } from './finalize.js';
+export { Deadline, normalizeTimeout, throwIfAborted, delay, waitFor } from './deadline.js';
+export type { Timeout, WaitForOptions } from './deadline.js';
