@@ -30,3 +30,5 @@ export { Finalize, runFinalizers, pendingFinalizers } from './finalize.js';
 export type { FinalizeOptions } from './finalize.js';
 export { Deadline, normalizeTimeout, throwIfAborted, delay, waitFor } from './deadline.js';
 export type { Timeout, WaitForOptions } from './deadline.js';
+export { waitReady, isWaitable } from './waitable.js';
+export type { Waitable } from './waitable.js';
