@@ -1,0 +1,109 @@
+/**
+ * The one place the native addon is loaded. Other files use the
+ * {@link NativeBinding} type and the {@link native} object, never the `.node`
+ * file itself.
+ *
+ * The addon is compiled per Node.js ABI (it uses V8's API to create external
+ * SharedArrayBuffers, which Node-API cannot do on Node 20/24), so builds for
+ * several Node versions sit side by side and the one for the running ABI is
+ * loaded. `scripts/build.mjs` writes them under the same names.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** How async futex waits are carried out in a thread: see `futexBackend()` in futex.ts. */
+export type FutexBackend = 'io_uring' | 'threads';
+
+/** `[data, fds, truncated]` as the addon reports one `recvmsg()`. */
+export type NativeReceived = [data: Buffer, fds: number[], truncated: boolean];
+
+/**
+ * The raw addon. Arguments are positional and already validated; results
+ * that can fail are a value or a negative errno (never a thrown error).
+ */
+export interface NativeBinding {
+  /** A sealed memfd of `size` bytes (close-on-exec): fd or -errno. */
+  memfdCreate(size: number): number;
+  /** `shm_open(name, O_RDWR | …, 0600)`; `name` has its leading slash: fd or -errno. */
+  shmOpen(name: string, create: boolean, exclusive: boolean): number;
+  /** `shm_unlink(name)`: 0 or -errno. */
+  shmUnlink(name: string): number;
+  /** `ftruncate(fd, size)`: 0 or -errno. */
+  ftruncate(fd: number, size: number): number;
+  /** The size of the file behind `fd`, or -errno. */
+  fstatSize(fd: number): number;
+  /** A `MAP_SHARED` mapping of the first `size` (> 0, ≤ file size) bytes, or -errno. */
+  mmapShared(fd: number, size: number): SharedArrayBuffer | number;
+  /** `close(fd)`: 0 or -errno. */
+  closeFd(fd: number): number;
+
+  /** Blocks while the word equals `expected`; timeout < 0 waits forever. 0 ok, 1 not-equal, 2 timed-out, or -errno. */
+  futexWait(buffer: SharedArrayBuffer, byteOffset: number, expected: number, timeoutMs: number): number;
+  /** Wakes up to `count` (< 0: all) waiters; the number woken, or -errno. */
+  futexWake(buffer: SharedArrayBuffer, byteOffset: number, count: number): number;
+  /**
+   * Waits through this thread's io_uring, or on a native thread; `callback` gets 0 ok,
+   * 2 timed-out, 3 cancelled or -errno. Returns a wait id (> 0) for
+   * {@link NativeBinding.futexCancel}, or -errno.
+   */
+  futexWaitAsync(
+    buffer: SharedArrayBuffer,
+    byteOffset: number,
+    expected: number,
+    timeoutMs: number,
+    callback: (result: number) => void,
+  ): number;
+  /** Stops an async wait; it no longer keeps the loop alive. Its callback still runs once. */
+  futexCancel(id: number): boolean;
+  /** How this thread's async waits wait: an io_uring of its own, or the native thread cache. */
+  futexBackend(): FutexBackend;
+
+  /** `socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC)`: the two fds, or -errno. */
+  socketpair(): [number, number] | number;
+  /** Sends all of `data` with `fds` attached to its first byte: bytes sent, or -errno. */
+  sendFds(socketFd: number, fds: Int32Array, data: Uint8Array): number;
+  /** Waits up to `timeoutMs` (< 0: forever) and receives once; -ETIMEDOUT on timeout. */
+  recvFdsSync(socketFd: number, maxFds: number, maxBytes: number, timeoutMs: number): NativeReceived | number;
+  /** Receives once when readable; `callback` gets the message or -errno. Returns an id, or -errno. */
+  recvFdsStart(socketFd: number, maxFds: number, maxBytes: number, callback: (result: NativeReceived | number) => void): number;
+  /** Stops a pending receive; its callback will not run. */
+  recvFdsCancel(id: number): boolean;
+
+  /** `prctl(PR_SET_PDEATHSIG, signal)`: 0 or -errno. */
+  setParentDeathSignal(signal: number): number;
+  /** `getppid()`. */
+  getppid(): number;
+}
+
+const packageRoot = fileURLToPath(new URL('..', import.meta.url));
+
+/** The command that builds the addon for the running Node.js. */
+export const buildCommand = 'pnpm --filter @mpjs/native run build';
+
+/**
+ * Where the addon for the running Node.js lives (prebuildify's naming:
+ * `prebuilds/<platform>-<arch>/@mpjs+native.abi<NODE_MODULE_VERSION>.node`).
+ */
+export const bindingPath: string = path.join(
+  packageRoot,
+  'prebuilds',
+  `${process.platform}-${process.arch}`,
+  `@mpjs+native.abi${process.versions.modules}.node`,
+);
+
+function loadBinding(): NativeBinding {
+  if (!existsSync(bindingPath)) {
+    const error = new Error(
+      `the native addon of @mpjs/native is not built for Node.js ${process.version} ` +
+        `(ABI ${process.versions.modules}, ${process.platform}-${process.arch}): ${bindingPath} is missing. ` +
+        `Build it with \`${buildCommand}\` (or \`node scripts/build.mjs\` in ${packageRoot}).`,
+    );
+    throw Object.assign(error, { code: 'ERR_MP_NATIVE_NOT_BUILT' });
+  }
+  return createRequire(import.meta.url)(bindingPath) as NativeBinding;
+}
+
+/** The loaded addon of this thread (each worker thread loads its own instance). */
+export const native: NativeBinding = loadBinding();

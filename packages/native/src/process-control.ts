@@ -1,0 +1,55 @@
+/**
+ * Process control that Node.js does not offer: a signal on parent death, and
+ * the parent's pid straight from the kernel.
+ */
+import { constants } from 'node:os';
+import { native } from './binding.js';
+import { systemError } from './system-error.js';
+import { checkInteger, describe } from './validate.js';
+
+/** Largest signal number on Linux (SIGRTMAX). */
+const MAX_SIGNAL = 64;
+
+function toSignalNumber(fn: string, signal: NodeJS.Signals | number): number {
+  if (typeof signal === 'number') return checkInteger(fn, 'signal', signal, 0, MAX_SIGNAL);
+  if (typeof signal !== 'string') {
+    throw new TypeError(`${fn}: "signal" must be a signal name such as 'SIGTERM' or a number, got ${describe(signal)}`);
+  }
+  const number = (constants.signals as Record<string, number | undefined>)[signal];
+  if (number === undefined) {
+    throw new RangeError(`${fn}: "signal" ${JSON.stringify(signal)} is not a signal name of this system (e.g. 'SIGTERM', 'SIGKILL')`);
+  }
+  return number;
+}
+
+/**
+ * Asks the kernel to send `signal` to this process when its parent dies
+ * (Linux `prctl(PR_SET_PDEATHSIG)`); `0` clears it. Use it in a child so that
+ * it does not outlive a parent that was killed without a chance to clean up.
+ *
+ * The parent may already be gone when this runs: pass the pid the parent had
+ * (`expectedParentPid`, e.g. sent by the parent or read from `process.ppid`
+ * at start-up) and, if the current parent differs, the signal is delivered to
+ * this process at once.
+ *
+ * Linux caveat: the signal fires when the parent *thread* that spawned this
+ * process exits, not the whole parent process. A child spawned from a worker
+ * thread gets it when that worker ends. The setting is cleared in a child of
+ * this process and by executing a set-user-ID binary.
+ */
+export function setParentDeathSignal(signal: NodeJS.Signals | number, expectedParentPid?: number): void {
+  const fn = 'setParentDeathSignal';
+  const signo = toSignalNumber(fn, signal);
+  if (expectedParentPid !== undefined) checkInteger(fn, 'expectedParentPid', expectedParentPid, 0, 2 ** 31 - 1);
+  const rc = native.setParentDeathSignal(signo);
+  if (rc < 0) throw systemError(rc, 'prctl', { message: 'cannot set the parent-death signal' });
+  if (signo !== 0 && expectedParentPid !== undefined && native.getppid() !== expectedParentPid) {
+    // The parent died before the request: nobody will send the signal now.
+    process.kill(process.pid, signo);
+  }
+}
+
+/** The pid of this process's parent, as the kernel reports it now (1 or a subreaper once the parent is gone). */
+export function getppid(): number {
+  return native.getppid();
+}

@@ -1,0 +1,59 @@
+import { describe, expect, it } from '@jest/globals';
+import { runFixture, spawnFixture, eventually } from '@mpjs/test-utils';
+import { getppid, setParentDeathSignal } from '../src/index.js';
+import { exited, fixture, processRunning, waitForLine } from './helpers.js';
+
+describe('getppid', () => {
+  it('is the pid of the parent', () => {
+    expect(getppid()).toBe(process.ppid);
+  });
+});
+
+describe('setParentDeathSignal', () => {
+  it('ends a grandchild when its parent is SIGKILLed', async () => {
+    const middle = spawnFixture(fixture('parent-death.ts'), { args: ['middle', 'set'] });
+    let leaf = 0;
+    try {
+      leaf = Number((await waitForLine(middle, /^leaf (\d+)$/))[1]);
+      expect(processRunning(leaf)).toBe(true);
+      middle.kill('SIGKILL');
+      await exited(middle);
+      expect(await eventually(() => !processRunning(leaf), 5_000)).toBe(true);
+    } finally {
+      middle.kill('SIGKILL');
+      if (leaf && processRunning(leaf)) process.kill(leaf, 'SIGKILL');
+    }
+  });
+
+  it('without it, the grandchild outlives its parent (control)', async () => {
+    const middle = spawnFixture(fixture('parent-death.ts'), { args: ['middle', 'unset'] });
+    let leaf = 0;
+    try {
+      leaf = Number((await waitForLine(middle, /^leaf (\d+)$/))[1]);
+      middle.kill('SIGKILL');
+      await exited(middle);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(processRunning(leaf)).toBe(true);
+    } finally {
+      middle.kill('SIGKILL');
+      if (leaf && processRunning(leaf)) process.kill(leaf, 'SIGKILL');
+    }
+  });
+
+  it('signals at once when the parent is already not the expected one', async () => {
+    const r = await runFixture(fixture('parent-death.ts'), { args: ['race'] });
+    expect(r.signal).toBe('SIGTERM');
+    expect(r.stdout).toBe('');
+  });
+
+  it('checks its arguments', () => {
+    // @ts-expect-error: not a signal name
+    expect(() => setParentDeathSignal('SIGFOO')).toThrow(/not a signal name/);
+    expect(() => setParentDeathSignal(99)).toThrow(RangeError);
+    // @ts-expect-error: not a signal
+    expect(() => setParentDeathSignal(null)).toThrow(TypeError);
+    expect(() => setParentDeathSignal('SIGTERM', -5)).toThrow(/"expectedParentPid"/);
+    // Clearing it is allowed (and what this process wants anyway).
+    expect(() => setParentDeathSignal(0)).not.toThrow();
+  });
+});

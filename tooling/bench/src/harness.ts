@@ -1,0 +1,52 @@
+/**
+ * The benchmark harness: a workload measures one figure in Node and, where
+ * Python has the same operation, the same figure in CPython, so `run.ts` can
+ * print them side by side with their ratio.
+ */
+
+/** One figure measured the same way in Node and, optionally, in CPython. */
+export interface Workload {
+  /** Table section, e.g. 'connection'. */
+  group: string;
+  /** What is measured, e.g. 'Pipe round trip, small object'. */
+  name: string;
+  /** Unit of every number this workload returns: 'ns', 'µs', 'ms', 'msg/s', 'MB/s'. */
+  unit: string;
+  /** True for times, false for rates. */
+  lowerIsBetter: boolean;
+  /** Measures mpjs; resolves to one number in `unit`. */
+  node: () => Promise<number>;
+  /** CPython source that prints ONE number in `unit` on its last stdout line. */
+  python?: string;
+  /** Other Node implementations measured in the same run (e.g. JSON, other pools). */
+  others?: Record<string, () => Promise<number>>;
+}
+
+/** Runs `fn` `iterations` times and returns the mean time per call in nanoseconds. */
+export async function nsPerOp(iterations: number, fn: () => unknown): Promise<number> {
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < iterations; i++) await fn();
+  return Number(process.hrtime.bigint() - start) / iterations;
+}
+
+/** Synchronous form of {@link nsPerOp}, for operations that must not pay for an await. */
+export function nsPerOpSync(iterations: number, fn: () => unknown): number {
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < iterations; i++) fn();
+  return Number(process.hrtime.bigint() - start) / iterations;
+}
+
+/** Best (lowest) of `runs` measurements: the figure least disturbed by the machine. */
+export async function bestOf(runs: number, measure: () => Promise<number> | number): Promise<number> {
+  let best = Infinity;
+  for (let i = 0; i < runs; i++) best = Math.min(best, await measure());
+  return best;
+}
+
+/** Median of `runs` measurements. */
+export async function medianOf(runs: number, measure: () => Promise<number> | number): Promise<number> {
+  const values: number[] = [];
+  for (let i = 0; i < runs; i++) values.push(await measure());
+  values.sort((a, b) => a - b);
+  return values[Math.floor(values.length / 2)]!;
+}

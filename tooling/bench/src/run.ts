@@ -1,0 +1,107 @@
+/**
+ * `pnpm bench [group…]`: runs every workload in src/workloads (or those of the
+ * named groups), in Node and in python3 on the same machine, prints one table
+ * with the ratio "how many times better mpjs is", and writes results/bench.json.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Workload } from './harness.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const python = process.env.PYTHON ?? 'python3';
+const wanted = process.argv.slice(2);
+
+interface Row {
+  group: string;
+  name: string;
+  unit: string;
+  lowerIsBetter: boolean;
+  mpjs: number;
+  python: number | null;
+  /** > 1 means mpjs is better. */
+  ratio: number | null;
+  others: Record<string, number>;
+}
+
+function runPython(source: string): number {
+  const dir = mkdtempSync(join(tmpdir(), 'mpjs-bench-'));
+  try {
+    const file = join(dir, 'bench.py');
+    writeFileSync(file, source);
+    const out = execFileSync(python, [file], { encoding: 'utf8', cwd: dir, timeout: 300_000 });
+    const last = out.trim().split('\n').pop() ?? '';
+    const value = Number(last);
+    if (!Number.isFinite(value)) throw new Error(`python printed ${JSON.stringify(last)}, not a number`);
+    return value;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function fmt(value: number | null): string {
+  if (value === null) return '—';
+  if (value >= 1000) return value.toFixed(0);
+  if (value >= 10) return value.toFixed(1);
+  return value.toPrecision(3);
+}
+
+function ratio(lowerIsBetter: boolean, ours: number, theirs: number): number {
+  return lowerIsBetter ? theirs / ours : ours / theirs;
+}
+
+const files = readdirSync(join(here, 'workloads'))
+  .filter((f) => f.endsWith('.ts') && !f.endsWith('-child.ts'))
+  .sort();
+const rows: Row[] = [];
+for (const file of files) {
+  const group = file.replace(/\.ts$/, '');
+  if (wanted.length > 0 && !wanted.includes(group)) continue;
+  const mod = (await import(pathToFileURL(join(here, 'workloads', file)).href)) as { default: Workload[] };
+  for (const w of mod.default) {
+    process.stderr.write(`${w.group}: ${w.name} … `);
+    const mpjs = await w.node();
+    const py = w.python ? runPython(w.python) : null;
+    const others: Record<string, number> = {};
+    for (const [label, fn] of Object.entries(w.others ?? {})) others[label] = await fn();
+    const row: Row = {
+      group: w.group,
+      name: w.name,
+      unit: w.unit,
+      lowerIsBetter: w.lowerIsBetter,
+      mpjs,
+      python: py,
+      ratio: py === null ? null : ratio(w.lowerIsBetter, mpjs, py),
+      others,
+    };
+    rows.push(row);
+    process.stderr.write(`${fmt(mpjs)} ${w.unit}${py === null ? '' : ` vs python ${fmt(py)} ${w.unit}`}\n`);
+  }
+}
+
+const header = ['group', 'workload', 'unit', 'mpjs', 'python3', 'mpjs vs python', 'others'];
+const table = rows.map((r) => [
+  r.group,
+  r.name,
+  r.unit,
+  fmt(r.mpjs),
+  fmt(r.python),
+  r.ratio === null ? '—' : `${r.ratio.toFixed(2)}×`,
+  Object.entries(r.others)
+    .map(([k, v]) => `${k} ${fmt(v)}`)
+    .join(', '),
+]);
+const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
+const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+console.log(line(header));
+console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+for (const row of table) console.log(line(row));
+console.log('\nratio > 1: mpjs is better (faster, or more throughput) by that factor.');
+
+const resultsDir = join(here, '..', 'results');
+mkdirSync(resultsDir, { recursive: true });
+const machine = { node: process.version, python: execFileSync(python, ['--version'], { encoding: 'utf8' }).trim(), date: new Date().toISOString() };
+writeFileSync(join(resultsDir, 'bench.json'), JSON.stringify({ machine, rows }, null, 2));
+console.log(`results written to ${join(resultsDir, 'bench.json')}`);
