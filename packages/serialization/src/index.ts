@@ -1,1 +1,15 @@
-export {};
+export type { Codec, DecodeContext, EncodeContext, HandleRecord } from './codec.js';
+export { isCodec } from './codec.js';
+export { defaultCodec } from './default-codec.js';
+export { jsonCodec } from './json-codec.js';
+export { v8Codec } from './v8-codec.js';
+export { registerConstructor, registerType } from './registry.js';
+export type { TypeSpec } from './registry.js';
+export { reduce } from './symbols.js';
+export { functionReference, resolveReference } from './references.js';
+export type { FunctionReference } from './references.js';
+export { SerializationError, DecodeError } from './errors.js';
+export type { SerializationErrorOptions, DecodeErrorOptions } from './errors.js';
+export { encodeError, decodeError } from './error-codec.js';
+export type { ErrorRecord, ErrorClassCandidate } from './error-codec.js';
+export { ExtType } from './wire.js';
