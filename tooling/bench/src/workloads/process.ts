@@ -2,6 +2,11 @@
  * Process start→join of a trivial target, with each start method, side by
  * side with CPython's `spawn` and `forkserver` contexts.
  *
+ * The target is `os.tmpdir`, a built-in function (it travels by reference
+ * like any exported function), so children need no TypeScript loader: they
+ * run with no Node options, as compiled programs do. (Under `--import tsx`
+ * every child would also pay for starting the loader.)
+ *
  * The machine sets NODE_EXTRA_CA_CERTS, which makes every Node start-up read
  * a CA bundle (~28 ms); Python is not affected. Start-up figures are given
  * with the variable (as the machine is) and without it (removed from the
@@ -13,9 +18,9 @@
  * waiting server), and also back to back, where the pool's refill rate (one
  * Node start-up per process) becomes the limit.
  */
-import { getContext, type BaseContext, type ForkServerContext } from '@mpjs/process';
+import { tmpdir } from 'node:os';
+import { getContext, setExecArgv, type BaseContext } from '@mpjs/process';
 import type { Workload } from '../harness.js';
-import { trivial } from './process-child.js';
 
 const ITERATIONS = 20;
 
@@ -26,12 +31,22 @@ function median(values: number[]): number {
 
 async function startJoin(ctx: BaseContext): Promise<number> {
   const t0 = performance.now();
-  const p = ctx.Process({ target: trivial });
+  const p = ctx.Process({ target: tmpdir });
   p.start();
   await p.join();
   const ms = performance.now() - t0;
   if (p.exitcode !== 0) throw new Error(`trivial child exited with ${p.exitcode}`);
   return ms;
+}
+
+/** Runs `fn` with children started without Node options (no TypeScript loader). */
+async function plainChildren<T>(fn: () => Promise<T>): Promise<T> {
+  setExecArgv([]);
+  try {
+    return await fn();
+  } finally {
+    setExecArgv(null);
+  }
 }
 
 /** Runs `fn` with NODE_EXTRA_CA_CERTS removed from the environment children inherit. */
@@ -54,8 +69,7 @@ async function spawnMedian(): Promise<number> {
 }
 
 async function forkserverWarm(): Promise<number> {
-  const ctx = getContext('forkserver') as ForkServerContext;
-  ctx.setForkserverPreload([new URL('./process-child.ts', import.meta.url).href]);
+  const ctx = getContext('forkserver');
   await ctx.ensureRunning();
   await startJoin(ctx);
   const times: number[] = [];
@@ -68,8 +82,7 @@ async function forkserverWarm(): Promise<number> {
 }
 
 async function forkserverBackToBack(): Promise<number> {
-  const ctx = getContext('forkserver') as ForkServerContext;
-  ctx.setForkserverPreload([new URL('./process-child.ts', import.meta.url).href]);
+  const ctx = getContext('forkserver');
   await ctx.ensureRunning();
   const t0 = performance.now();
   for (let i = 0; i < ITERATIONS; i++) await startJoin(ctx);
@@ -108,7 +121,7 @@ const workloads: Workload[] = [
     name: 'start→join, spawn (NODE_EXTRA_CA_CERTS set, as on this machine)',
     unit: 'ms',
     lowerIsBetter: true,
-    node: spawnMedian,
+    node: () => plainChildren(spawnMedian),
     python: pythonStartJoin('spawn', false),
   },
   {
@@ -116,7 +129,7 @@ const workloads: Workload[] = [
     name: 'start→join, spawn (NODE_EXTRA_CA_CERTS removed)',
     unit: 'ms',
     lowerIsBetter: true,
-    node: () => withoutExtraCerts(spawnMedian),
+    node: () => plainChildren(() => withoutExtraCerts(spawnMedian)),
     python: pythonStartJoin('spawn', false),
   },
   {
@@ -124,7 +137,7 @@ const workloads: Workload[] = [
     name: 'start→join, forkserver (warm interpreter ready)',
     unit: 'ms',
     lowerIsBetter: true,
-    node: forkserverWarm,
+    node: () => plainChildren(forkserverWarm),
     python: pythonStartJoin('forkserver', false),
   },
   {
@@ -132,7 +145,7 @@ const workloads: Workload[] = [
     name: `start→join, forkserver, ${ITERATIONS} back to back (NODE_EXTRA_CA_CERTS removed)`,
     unit: 'ms',
     lowerIsBetter: true,
-    node: () => withoutExtraCerts(forkserverBackToBack),
+    node: () => plainChildren(() => withoutExtraCerts(forkserverBackToBack)),
     python: pythonStartJoin('forkserver', true),
   },
 ];

@@ -1,0 +1,147 @@
+/**
+ * What happens when a process that has children comes to its end (Python's
+ * `util._exit_function`): hooks registered with `registerBeforeExit()` are
+ * awaited, daemonic children are terminated, non-daemonic ones are waited for.
+ *
+ * In the main program Node's event loop already waits for non-daemonic
+ * children (their handles keep it alive); when it runs dry, `beforeExit`
+ * terminates the daemonic ones and waits for them too, so none is left a
+ * zombie. If the program ends with `process.exit()` nothing can be awaited:
+ * daemonic children get SIGTERM, and the others notice that their parent is
+ * gone and exit.
+ */
+import { getLogger } from '@mpjs/util';
+import { runtime } from './runtime.js';
+import { getState, type Process } from './process.js';
+
+/** Something besides children that must be wound down at exit (the forkserver's warm interpreters). */
+export interface ExitParticipant {
+  /** Called when the event loop runs dry: stop, and keep the loop alive until stopped. */
+  beforeExit(): void;
+  /** Called from `process.on('exit')`: stop at once, synchronously. */
+  exit(): void;
+  /** Stop and wait (a child's bootstrap does this after `run()`). */
+  shutdown(): Promise<void>;
+}
+
+const kParticipants = Symbol.for('mpjs.process.exitParticipants');
+type Global = typeof globalThis & { [kParticipants]?: Set<ExitParticipant> };
+
+function participants(): Set<ExitParticipant> {
+  return ((globalThis as Global)[kParticipants] ??= new Set());
+}
+
+/** Registers an exit participant (idempotent). */
+export function addExitParticipant(participant: ExitParticipant): void {
+  participants().add(participant);
+  installExitHandling();
+}
+
+/**
+ * Registers a function awaited before this process exits: in a child after
+ * its target has finished (whether it returned or threw), in the main program
+ * when the event loop first runs dry. Queues use it to flush what they still
+ * buffer. Returns a function that unregisters the hook. Hooks do not run when
+ * the process ends through `process.exit()` or a signal.
+ */
+export function registerBeforeExit(hook: () => unknown): () => void {
+  if (typeof hook !== 'function') throw new TypeError('registerBeforeExit() needs a function');
+  const hooks = runtime().beforeExitHooks;
+  hooks.add(hook);
+  installExitHandling();
+  return () => {
+    hooks.delete(hook);
+  };
+}
+
+/** Runs (once each) the hooks registered with `registerBeforeExit()`; errors are collected and rethrown. */
+export async function runBeforeExitHooks(): Promise<void> {
+  const hooks = runtime().beforeExitHooks;
+  const errors: unknown[] = [];
+  while (hooks.size > 0) {
+    const batch = [...hooks];
+    hooks.clear();
+    for (const hook of batch) {
+      try {
+        await hook();
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+  }
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) throw new AggregateError(errors, `${errors.length} before-exit hooks failed`);
+}
+
+function liveChildren(): Process[] {
+  return [...runtime().children].filter((child) => {
+    const popen = getState(child).popen;
+    return popen !== null && popen.returncode === null;
+  });
+}
+
+const terminatedAtExit = new WeakSet<Process>();
+
+function terminateDaemons(keepLoopAlive: boolean): void {
+  for (const child of liveChildren()) {
+    const state = getState(child);
+    if (!state.config.daemon || terminatedAtExit.has(child)) continue;
+    terminatedAtExit.add(child);
+    getLogger().info('calling terminate() for daemon %s', state.name);
+    state.popen!.signal('SIGTERM');
+    if (keepLoopAlive) state.popen!.ref();
+  }
+}
+
+/**
+ * A child's orderly end, after `run()`: hooks, then daemonic children
+ * terminated, every child joined, warm interpreters stopped.
+ */
+export async function shutdownForExit(): Promise<void> {
+  const logger = getLogger();
+  logger.info('process shutting down');
+  try {
+    await runBeforeExitHooks();
+  } finally {
+    terminateDaemons(false);
+    for (const child of liveChildren()) {
+      logger.info('calling join() for process %s', child.name);
+      await child.join();
+    }
+    await Promise.all([...participants()].map((p) => p.shutdown()));
+  }
+}
+
+let beforeExitRan = false;
+
+async function onBeforeExit(): Promise<void> {
+  const rt = runtime();
+  if (!beforeExitRan) {
+    beforeExitRan = true;
+    if (!rt.isChild) getLogger().info('process shutting down');
+    try {
+      await runBeforeExitHooks();
+    } catch (error) {
+      process.exitCode = 1;
+      process.stderr.write(`Error in a before-exit hook: ${String((error as Error)?.stack ?? error)}\n`);
+    }
+  }
+  terminateDaemons(true);
+  for (const participant of participants()) participant.beforeExit();
+}
+
+function onExit(): void {
+  terminateDaemons(false);
+  for (const participant of participants()) participant.exit();
+}
+
+/** Installs the `beforeExit`/`exit` listeners once per OS process. */
+export function installExitHandling(): void {
+  const rt = runtime();
+  if (rt.exitHandlingInstalled) return;
+  rt.exitHandlingInstalled = true;
+  process.on('beforeExit', () => {
+    void onBeforeExit();
+  });
+  process.on('exit', onExit);
+}

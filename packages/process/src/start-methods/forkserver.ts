@@ -1,0 +1,333 @@
+/**
+ * Start method `forkserver`. Node cannot fork, so the promise of Python's fork
+ * server (fast, clean starts) is kept another way: the parent keeps a few warm
+ * interpreters — Node already started on the bootstrap, with the modules of
+ * `setForkserverPreload()` imported — and hands a new process object to one
+ * of them, refilling the pool in the background. The warm interpreter adopts
+ * the parent's current directory and environment, receives the handles of the
+ * arguments over a Unix socket (SCM_RIGHTS), and becomes the process: its pid
+ * is the process's pid, its exit status the exit code.
+ *
+ * Idle warm interpreters never keep the parent alive, and exit when it exits
+ * or dies (end of file on their control socket, and a parent-death signal).
+ */
+import { availableParallelism } from 'node:os';
+import { isAbsolute, resolve as resolvePath } from 'node:path';
+import { isMainThread } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
+import { ValueError } from '@mpjs/util';
+import { getExecArgv, getExecutable } from '../exec-options.js';
+import { encodeFrame, FrameReader, MessageKind, type StartMessage } from '../messages.js';
+import { Popen } from '../popen.js';
+import { startInterpreter, type LaunchRequest, type Launcher } from '../launch.js';
+import { addExitParticipant, type ExitParticipant } from '../exit.js';
+import { closeQuietly, fdChannel, sendHandles } from '../native.js';
+
+/** Arguments of a warm interpreter, passed as JSON after the mode. */
+export interface WarmOptions {
+  /** Module specifiers (file URLs or bare names) to import while idle. */
+  preload: string[];
+  /** Whether fd 4 is a channel for receiving handles. */
+  fdChannel: boolean;
+  /** Whether the interpreter may ask for a parent-death signal (its parent is a main thread). */
+  deathSignal: boolean;
+}
+
+interface ForkserverSettings {
+  preload: string[];
+  poolSize: number | null;
+  pools: Map<string, WarmPool>;
+}
+
+const kSettings = Symbol.for('mpjs.process.forkserver');
+type Global = typeof globalThis & { [kSettings]?: ForkserverSettings };
+
+function settings(): ForkserverSettings {
+  return ((globalThis as Global)[kSettings] ??= { preload: [], poolSize: null, pools: new Map() });
+}
+
+/** Turns what users pass to `setForkserverPreload()` into specifiers a child can import. */
+function toSpecifier(module: string): string {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(module) && !isAbsolute(module)) return module; // file:, node:, data:
+  if (isAbsolute(module) || module.startsWith('./') || module.startsWith('../')) {
+    return pathToFileURL(resolvePath(module)).href;
+  }
+  return module;
+}
+
+/**
+ * Python's `set_forkserver_preload()`: modules the warm interpreters import
+ * ahead of time (paths relative to the current directory, file URLs or
+ * package names). A hint: modules that fail to load are skipped. Warm
+ * interpreters started with another list are retired.
+ */
+export function setForkserverPreload(modules: readonly string[]): void {
+  if (!Array.isArray(modules) || modules.some((m) => typeof m !== 'string')) {
+    throw new ValueError('setForkserverPreload() needs an array of module specifiers (strings)');
+  }
+  settings().preload = modules.map(toSpecifier);
+}
+
+/** The preload list as warm interpreters receive it. */
+export function getForkserverPreload(): string[] {
+  return [...settings().preload];
+}
+
+/**
+ * How many idle warm interpreters the forkserver keeps (default: the number
+ * of CPUs, at most 4). `null` restores the default.
+ */
+export function setForkserverPoolSize(size: number | null): void {
+  if (size !== null && (!Number.isInteger(size) || size < 1)) {
+    throw new ValueError(`the forkserver pool size must be an integer of at least 1, got ${String(size)}`);
+  }
+  settings().poolSize = size;
+}
+
+function poolSize(): number {
+  return settings().poolSize ?? Math.max(1, Math.min(4, availableParallelism()));
+}
+
+/** How long a handed-over process may run alone before a replacement interpreter is started. */
+const REFILL_DELAY_MS = 25;
+
+/** One idle interpreter waiting for a process object. */
+interface Warm {
+  child: ChildProcess;
+  control: Socket;
+  ready: boolean;
+  /** Parent end of the fd channel (the child has the other end as fd 4), or null. */
+  fdChannel: number | null;
+  exited: boolean;
+  onData: (chunk: Buffer) => void;
+}
+
+/** Warm interpreters of one configuration (executable, Node options, preload list). */
+class WarmPool implements ExitParticipant {
+  readonly key: string;
+  readonly #execArgs: { preload: string[] };
+  readonly #idle: Warm[] = [];
+  #fillScheduled = false;
+  #stopped = false;
+  #readyWaiters: Array<() => void> = [];
+
+  constructor(key: string, preload: string[]) {
+    this.key = key;
+    this.#execArgs = { preload };
+    addExitParticipant(this);
+  }
+
+  /** A warm interpreter: a ready one if possible, one still booting otherwise, a new one if none is left. */
+  take(): Warm {
+    this.#stopped = false;
+    const index = this.#idle.findIndex((w) => w.ready);
+    const warm = index >= 0 ? this.#idle.splice(index, 1)[0]! : (this.#idle.shift() ?? this.#spawn());
+    warm.control.off('data', warm.onData);
+    // Refill once the handed-over process has ended or had a moment to run: a
+    // Node start-up competing for the CPU would slow down a short process.
+    const refill = setTimeout(() => this.#scheduleFill(), REFILL_DELAY_MS);
+    warm.child.once('exit', () => {
+      clearTimeout(refill);
+      this.#scheduleFill();
+    });
+    return warm;
+  }
+
+  /** Starts interpreters until the pool is full. */
+  fill(): void {
+    this.#stopped = false;
+    while (this.#idle.length < poolSize()) this.#idle.push(this.#spawn());
+  }
+
+  /** Resolves when the pool is full and every interpreter in it is ready. */
+  async whenReady(): Promise<void> {
+    this.fill();
+    // Idle interpreters do not keep the event loop alive; this wait must, or
+    // the loop would run dry and the exit handling would retire the pool.
+    const keepAlive = setInterval(() => {}, 1 << 30);
+    try {
+      while (this.#idle.some((w) => !w.ready) || this.#idle.length < poolSize()) {
+        await new Promise<void>((resolve) => this.#readyWaiters.push(resolve));
+        if (this.#stopped) return;
+        this.fill();
+      }
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+
+  #notify(): void {
+    const waiters = this.#readyWaiters;
+    this.#readyWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  #scheduleFill(): void {
+    if (this.#fillScheduled) return;
+    this.#fillScheduled = true;
+    // After the current handoff, so that starting the replacement does not delay it.
+    setImmediate(() => {
+      this.#fillScheduled = false;
+      if (!this.#stopped) this.fill();
+    });
+  }
+
+  #spawn(): Warm {
+    const channel = fdChannel();
+    const options: WarmOptions = { preload: this.#execArgs.preload, fdChannel: channel !== null, deathSignal: isMainThread };
+    let interpreter;
+    try {
+      interpreter = startInterpreter('forkserver', [JSON.stringify(options)], channel ? [channel[1]] : []);
+    } finally {
+      if (channel) closeQuietly(channel[1]);
+    }
+    const { child, control } = interpreter;
+    const reader = new FrameReader();
+    const warm: Warm = {
+      child,
+      control,
+      ready: false,
+      fdChannel: channel ? channel[0] : null,
+      exited: false,
+      onData: (chunk: Buffer) => {
+        for (const frame of reader.push(chunk)) {
+          if (frame.message.kind === MessageKind.READY) {
+            warm.ready = true;
+            this.#notify();
+          }
+        }
+      },
+    };
+    control.on('data', warm.onData);
+    // Idle interpreters never keep the parent alive.
+    child.unref();
+    control.unref();
+    child.once('exit', () => {
+      warm.exited = true;
+      if (warm.fdChannel !== null) closeQuietly(warm.fdChannel);
+      warm.fdChannel = null;
+      const at = this.#idle.indexOf(warm);
+      if (at >= 0) this.#idle.splice(at, 1);
+      control.destroy();
+      this.#notify();
+    });
+    return warm;
+  }
+
+  #retire(signal: NodeJS.Signals | null, keepLoopAlive: boolean): Promise<void>[] {
+    this.#stopped = true;
+    const idle = this.#idle.splice(0);
+    this.#notify();
+    return idle.map((warm) => {
+      if (warm.exited) return Promise.resolve();
+      const exited = new Promise<void>((resolve) => warm.child.once('exit', () => resolve()));
+      if (keepLoopAlive) warm.child.ref();
+      // Closing the control socket makes an idle interpreter exit on its own.
+      warm.control.destroy();
+      if (signal) warm.child.kill(signal);
+      return exited;
+    });
+  }
+
+  /** Retires idle interpreters and keeps the event loop alive until they are gone (no zombies). */
+  beforeExit(): void {
+    void Promise.all(this.#retire(null, true));
+  }
+
+  /** Kills idle interpreters at once. */
+  exit(): void {
+    void this.#retire('SIGKILL', false);
+  }
+
+  /** Retires idle interpreters and waits until they have exited. */
+  async shutdown(): Promise<void> {
+    await Promise.all(this.#retire(null, true));
+  }
+}
+
+function currentPool(): WarmPool {
+  const preload = getForkserverPreload();
+  const key = JSON.stringify([getExecutable(), getExecArgv(), preload]);
+  const pools = settings().pools;
+  let pool = pools.get(key);
+  if (!pool) {
+    // Interpreters of an older configuration are of no use any more.
+    for (const [oldKey, old] of pools) {
+      void old.shutdown();
+      pools.delete(oldKey);
+    }
+    pool = new WarmPool(key, preload);
+    pools.set(key, pool);
+  }
+  return pool;
+}
+
+/** Starts the warm interpreters now and resolves once they are ready (otherwise the first `start()` does it). */
+export async function ensureForkserverRunning(): Promise<void> {
+  await currentPool().whenReady();
+}
+
+/** Stops every idle warm interpreter and waits until they have exited. */
+export async function stopForkserver(): Promise<void> {
+  const pools = settings().pools;
+  const all = [...pools.values()];
+  pools.clear();
+  await Promise.all(all.map((pool) => pool.shutdown()));
+}
+
+function environment(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
+  return env;
+}
+
+/** The `forkserver` launcher. */
+export const forkserverLauncher: Launcher = {
+  method: 'forkserver',
+  launch(request: LaunchRequest): Popen {
+    const pool = currentPool();
+    let warm = pool.take();
+    if (request.handles.length > 0 && warm.fdChannel === null) {
+      // Without fd passing the handles can only travel in a new interpreter's stdio table.
+      warm.control.destroy();
+      warm = takeFresh(request);
+      return handOver(warm, request, 'stdio');
+    }
+    return handOver(warm, request, request.handles.length > 0 ? 'scm-rights' : 'stdio');
+  },
+};
+
+function takeFresh(request: LaunchRequest): Warm {
+  const options: WarmOptions = { preload: getForkserverPreload(), fdChannel: false, deathSignal: isMainThread };
+  const { child, control } = startInterpreter(
+    'forkserver',
+    [JSON.stringify(options)],
+    request.handles.map((h) => h.fd),
+  );
+  return { child, control, ready: false, fdChannel: null, exited: false, onData: () => {} };
+}
+
+function handOver(warm: Warm, request: LaunchRequest, transport: StartMessage['handleTransport']): Popen {
+  if (transport === 'scm-rights' && warm.fdChannel !== null) {
+    sendHandles(warm.fdChannel, request.handles.map((h) => h.fd));
+  }
+  if (warm.fdChannel !== null) {
+    closeQuietly(warm.fdChannel);
+    warm.fdChannel = null;
+  }
+  const message: StartMessage = {
+    ...request.message,
+    kind: MessageKind.START,
+    startMethod: 'forkserver',
+    handleTransport: transport,
+    cwd: process.cwd(),
+    env: environment(),
+  };
+  warm.control.write(encodeFrame(message, request.payload));
+  const popen = new Popen('forkserver', warm.child, warm.control);
+  if (request.daemon) popen.unref();
+  else popen.ref();
+  return popen;
+}

@@ -1,0 +1,188 @@
+/** Contexts and start methods, the main-module guard, exec options, the control frames, hooks. */
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { serialize } from 'node:v8';
+import { marker, processesWith, readJson, tempDir } from './helpers.js';
+import { eventually } from '@mpjs/test-utils';
+import {
+  activeChildren,
+  BaseContext,
+  cpuCount,
+  currentProcess,
+  defaultContext,
+  ForkServerContext,
+  freezeSupport,
+  getAllStartMethods,
+  getContext,
+  getStartMethod,
+  isMainModule,
+  kAuthkey,
+  parentProcess,
+  Process,
+  ProcessError,
+  runMain,
+  setStartMethod,
+  SpawnContext,
+  ValueError,
+} from '../src/index.js';
+import { filterExecArgv, getExecArgv } from '../src/exec-options.js';
+import { encodeFrame, FrameReader, MessageKind } from '../src/messages.js';
+import { withBeforeExitHook } from './fixtures/targets.js';
+
+const tmp = tempDir();
+
+afterAll(async () => {
+  expect(await eventually(() => processesWith(marker).length === 0, 5_000)).toBe(true);
+  tmp.cleanup();
+});
+
+describe('contexts', () => {
+  it('offers spawn and forkserver, spawn first (the default)', () => {
+    expect(getAllStartMethods()).toEqual(['spawn', 'forkserver']);
+    expect(getContext('spawn')).toBeInstanceOf(SpawnContext);
+    expect(getContext('forkserver')).toBeInstanceOf(ForkServerContext);
+    expect(getContext('spawn')).toBeInstanceOf(BaseContext);
+    expect(getContext('spawn').getStartMethod()).toBe('spawn');
+    expect(getContext('forkserver').getContext()).toBe(getContext('forkserver'));
+    expect(getContext('forkserver').getContext('spawn')).toBe(getContext('spawn'));
+  });
+
+  it("explains that 'fork' cannot exist in Node, and rejects unknown methods", () => {
+    expect(() => getContext('fork')).toThrow(ValueError);
+    expect(() => getContext('fork')).toThrow(/Node\.js cannot fork.*'spawn'.*'forkserver'/s);
+    expect(() => setStartMethod('fork')).toThrow(/cannot fork/);
+    expect(() => getContext('threads')).toThrow(/cannot find context for "threads"/);
+  });
+
+  it('sets the start method once, unless forced', () => {
+    expect(getStartMethod(true)).toBeNull();
+    setStartMethod('forkserver');
+    expect(getStartMethod()).toBe('forkserver');
+    expect(defaultContext.getContext()).toBe(getContext('forkserver'));
+    expect(() => setStartMethod('spawn')).toThrow(ProcessError);
+    expect(() => setStartMethod('spawn')).toThrow('context has already been set');
+    setStartMethod('spawn', { force: true });
+    expect(getStartMethod()).toBe('spawn');
+    setStartMethod(null, { force: true });
+    expect(getStartMethod(true)).toBeNull();
+    expect(getStartMethod()).toBe('spawn');
+    expect(getStartMethod(true)).toBe('spawn');
+    setStartMethod(null, { force: true });
+    expect(() => getContext('spawn').setStartMethod('forkserver')).toThrow('cannot set start method of concrete context');
+  });
+
+  it('makes processes with ctx.Process() (no new) bound to the context', () => {
+    const p = getContext('forkserver').Process({ name: 'bound' });
+    expect(p).toBeInstanceOf(Process);
+    expect(p.name).toBe('bound');
+    expect(defaultContext.Process({})).toBeInstanceOf(Process);
+  });
+
+  it('has the module functions and error classes', () => {
+    const ctx = getContext('spawn');
+    expect(ctx.currentProcess()).toBe(currentProcess());
+    expect(ctx.parentProcess()).toBeNull();
+    expect(parentProcess()).toBeNull();
+    expect(ctx.activeChildren()).toEqual(activeChildren());
+    expect(ctx.cpuCount()).toBe(cpuCount());
+    expect(cpuCount()).toBeGreaterThanOrEqual(1);
+    expect(ctx.ProcessError).toBe(ProcessError);
+    expect(freezeSupport()).toBeUndefined();
+    expect(ctx.freezeSupport()).toBeUndefined();
+  });
+
+  it('can be extended by other packages through BaseContext.prototype', () => {
+    const proto = BaseContext.prototype as unknown as { Extra?: () => string };
+    proto.Extra = function (this: BaseContext) {
+      return `extra for ${this.getStartMethod() ?? 'default'}`;
+    };
+    try {
+      expect((getContext('spawn') as unknown as { Extra(): string }).Extra()).toBe('extra for spawn');
+    } finally {
+      delete proto.Extra;
+    }
+  });
+});
+
+describe('the main-module guard', () => {
+  it('is false for a module that is not the entry point (here jest is), and follows import.meta.main where defined', async () => {
+    const thisModule = { url: import.meta.url };
+    expect(isMainModule(thisModule)).toBe(false);
+    expect(isMainModule({ url: import.meta.url, main: false })).toBe(false);
+    // jest (like Node 24 for the entry module) sets import.meta.main on a test file.
+    expect(isMainModule(import.meta)).toBe((import.meta as { main?: boolean }).main ?? false);
+    let ran = false;
+    await runMain(thisModule, () => {
+      ran = true;
+    });
+    expect(ran).toBe(false);
+  });
+
+  it('is true for the entry script, given as a path or URL, with or without its extension', async () => {
+    const entry = process.argv[1]!;
+    expect(isMainModule(entry)).toBe(true);
+    expect(isMainModule({ url: `file://${entry}` })).toBe(true);
+    expect(isMainModule({ url: 'file:///elsewhere.js', main: true })).toBe(true);
+    let ran = false;
+    await runMain(entry, async () => {
+      ran = true;
+    });
+    expect(ran).toBe(true);
+    await expect(runMain(entry, () => Promise.reject(new Error('entry failed')))).rejects.toThrow('entry failed');
+    expect(() => runMain(entry, 5 as unknown as () => void)).toThrow(TypeError);
+  });
+});
+
+describe('child Node options', () => {
+  it("drops options that would make a child run something else", () => {
+    expect(filterExecArgv(['--import', 'tsx', '-e', 'code', '--inspect=9229', '--eval=x', '--test', '--watch', '--max-old-space-size=64', '-p', '1', '--test-reporter', 'spec', '--require', 'x.cjs']))
+      .toEqual(['--import', 'tsx', '--max-old-space-size=64', '--require', 'x.cjs']);
+  });
+
+  it('takes MPJS_EXEC_ARGV from the environment when set, with loaders made absolute', () => {
+    const argv = getExecArgv();
+    expect(argv).toHaveLength(2);
+    expect(argv[0]).toBe('--import');
+    // Resolved against the directory the program started in, so a child started elsewhere finds it.
+    expect(argv[1]).toMatch(/^file:\/\/\/.*\/tsx\/dist\/loader\.mjs$/);
+  });
+});
+
+describe('control frames', () => {
+  it('are reassembled from any split of the byte stream', () => {
+    const payload = Buffer.from('payload bytes');
+    const frame = encodeFrame({ kind: MessageKind.READY, pid: 42 }, payload);
+    const twice = Buffer.concat([frame, encodeFrame({ kind: MessageKind.READY, pid: 7 })]);
+    for (let cut = 1; cut < twice.length; cut += 3) {
+      const reader = new FrameReader();
+      const frames = [...reader.push(twice.subarray(0, cut)), ...reader.push(twice.subarray(cut))];
+      expect(frames.map((f) => f.message)).toEqual([{ kind: 'ready', pid: 42 }, { kind: 'ready', pid: 7 }]);
+      expect(frames[0]!.payload.toString()).toBe('payload bytes');
+      expect(frames[1]!.payload.length).toBe(0);
+    }
+    expect(serialize({ a: 1 }).length).toBeGreaterThan(0);
+  });
+});
+
+describe('the authkey slot and before-exit hooks', () => {
+  it('publishes the current authkey in a global slot', () => {
+    const slot = (): unknown => (globalThis as Record<symbol, unknown>)[kAuthkey];
+    const original = currentProcess().authkey;
+    expect(kAuthkey).toBe(Symbol.for('mpjs.authkey'));
+    expect(slot()).toEqual(original);
+    currentProcess().authkey = Buffer.from('replaced');
+    try {
+      expect(slot()).toEqual(Buffer.from('replaced'));
+    } finally {
+      currentProcess().authkey = original;
+    }
+  });
+
+  it('awaits hooks registered with registerBeforeExit() after the target, in the child', async () => {
+    const out = tmp.file('hooks.json');
+    const p = getContext('spawn').Process({ target: withBeforeExitHook, args: [out] });
+    p.start();
+    await p.join();
+    expect(p.exitcode).toBe(0);
+    expect(readJson(out)).toEqual(['target', 'hook']);
+  });
+});

@@ -1,0 +1,87 @@
+/** What is particular to the forkserver start method: warm interpreters, preloading, the pool. */
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { fileURLToPath } from 'node:url';
+import { eventually } from '@mpjs/test-utils';
+import { marker, processesWith, readJson, tempDir } from './helpers.js';
+import { getContext, setForkserverPoolSize, setForkserverPreload, ValueError } from '../src/index.js';
+import { reportUptime } from './fixtures/targets.js';
+
+const ctx = getContext('forkserver');
+const tmp = tempDir();
+
+afterAll(async () => {
+  await ctx.stopForkserver();
+  setForkserverPreload([]);
+  setForkserverPoolSize(null);
+  expect(await eventually(() => processesWith(marker).length === 0, 5_000)).toBe(true);
+  tmp.cleanup();
+});
+
+interface Uptime {
+  uptime: number;
+  preloaded: number | null;
+  pid: number;
+}
+
+describe('forkserver', () => {
+  it('hands the process to an interpreter that was already running, with the preload modules imported', async () => {
+    setForkserverPreload([fileURLToPath(new URL('./fixtures/preloaded.ts', import.meta.url))]);
+    setForkserverPoolSize(2);
+    await ctx.ensureRunning();
+    const idle = processesWith(marker);
+    expect(idle).toHaveLength(2);
+    const out = tmp.file('uptime.json');
+    const startedAt = Date.now();
+    const p = ctx.Process({ target: reportUptime, args: [out] });
+    p.start();
+    await p.join();
+    expect(p.exitcode).toBe(0);
+    const report = readJson<Uptime>(out);
+    // The interpreter was running, idle, before start() was called; its pid is the process's pid.
+    expect(idle).toContain(p.pid);
+    expect(report.pid).toBe(p.pid);
+    expect(report.preloaded).not.toBeNull();
+    expect(report.preloaded!).toBeLessThanOrEqual(startedAt);
+  });
+
+  it('refills the pool in the background', async () => {
+    await ctx.ensureRunning();
+    expect(processesWith(marker)).toHaveLength(2);
+    const a = ctx.Process({ target: reportUptime, args: [tmp.file('a.json')] });
+    const b = ctx.Process({ target: reportUptime, args: [tmp.file('b.json')] });
+    a.start();
+    b.start();
+    await Promise.all([a.join(), b.join()]);
+    await ctx.ensureRunning();
+    const idle = processesWith(marker);
+    expect(idle).toHaveLength(2);
+    expect(idle).not.toContain(a.pid);
+    expect(idle).not.toContain(b.pid);
+  });
+
+  it('retires interpreters started with another preload list', async () => {
+    await ctx.ensureRunning();
+    const old = processesWith(marker);
+    setForkserverPreload([]);
+    await ctx.ensureRunning();
+    expect(await eventually(() => old.every((pid) => !processesWith(marker).includes(pid)), 5_000)).toBe(true);
+    const out = tmp.file('no-preload.json');
+    const p = ctx.Process({ target: reportUptime, args: [out] });
+    p.start();
+    await p.join();
+    expect(readJson<Uptime>(out).preloaded).toBeNull();
+  });
+
+  it('stops its idle interpreters on request', async () => {
+    await ctx.ensureRunning();
+    expect(processesWith(marker).length).toBe(2);
+    await ctx.stopForkserver();
+    expect(processesWith(marker)).toEqual([]);
+  });
+
+  it('validates its settings', () => {
+    expect(() => setForkserverPoolSize(0)).toThrow(ValueError);
+    expect(() => setForkserverPoolSize(1.5)).toThrow(/integer/);
+    expect(() => setForkserverPreload('mod' as unknown as string[])).toThrow(ValueError);
+  });
+});

@@ -1,0 +1,108 @@
+/**
+ * Whole programs run as `node --import tsx <fixture>`: TypeScript targets
+ * through a real loader, output on stdout/stderr, the main-module guard,
+ * exit handling at the end of a program, and a parent killed with SIGKILL.
+ */
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { collect, eventually, pidAlive, runFixture, tsNodeArgs } from '@mpjs/test-utils';
+import { marker, processesWith, readJson, tempDir } from './helpers.js';
+import type { Identity } from './fixtures/targets.js';
+
+const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+const tmp = tempDir();
+
+afterAll(async () => {
+  expect(await eventually(() => processesWith(marker).length === 0, 5_000)).toBe(true);
+  tmp.cleanup();
+});
+
+describe.each(['spawn', 'forkserver'])('programs using %s', (method) => {
+  it('runs TypeScript targets from the main module and another module under the tsx loader', async () => {
+    const r = await runFixture(fixture('main-program.ts'), { args: [method, 'hello'] });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(['main is main: true (MainProcess)', 'hello bob!', 'exitcode 0', 'local target says hi', 'exitcode 0', ''].join('\n'));
+    expect(r.code).toBe(0);
+  });
+
+  it('prints "Process Process-N:" and the stack of an uncaught error, and gives exit codes 1, 1, 7', async () => {
+    const r = await runFixture(fixture('main-program.ts'), { args: [method, 'errors'] });
+    expect(r.stdout).toBe('exitcode 1\nexitcode 1\nexitcode 7\n');
+    expect(r.stderr).toMatch(/^Process Process-1:\nError: boom\n {4}at fail \(.*targets\.ts:\d+:\d+\)\n/);
+    expect(r.stderr).toContain("Process Process-2:\nUncaught 'a plain string'\n");
+    expect(r.stderr).not.toContain('Process-3');
+    expect(r.code).toBe(0);
+  });
+
+  it('lets children log as the parent does after logToStderr(), with their own names', async () => {
+    const r = await runFixture(fixture('main-program.ts'), { args: [method, 'logging'] });
+    expect(r.stdout).toBe('exitcode 0\n');
+    const lines = r.stderr.split('\n');
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        '[INFO/MainProcess] main says hi',
+        '[INFO/Process-1] child process calling self.run()',
+        '[INFO/Process-1] hello from the child',
+        '[DEBUG/Process-1] a debug line',
+        '[INFO/Process-1] process exiting with exitcode 0',
+      ]),
+    );
+    expect(lines.indexOf('[INFO/Process-1] child process calling self.run()')).toBeLessThan(lines.indexOf('[INFO/Process-1] hello from the child'));
+  });
+
+  it('names a grandchild Process-1:1 and gives it its parent', async () => {
+    const r = await runFixture(fixture('main-program.ts'), { args: [method, 'nested', tmp.dir] });
+    expect(r.stdout).toBe('exitcode 0\n');
+    const child = readJson<{ grandchild: string; exitcode: number; during: string[]; after: number }>(`${tmp.dir}/child.json`);
+    expect(child).toEqual({ grandchild: 'Process-1:1', exitcode: 0, during: ['Process-1:1'], after: 0 });
+    const grandchild = readJson<Identity>(`${tmp.dir}/grandchild.json`);
+    expect(grandchild.name).toBe('Process-1:1');
+    expect(grandchild.parent).toEqual({ name: 'Process-1', pid: grandchild.ppid, alive: true });
+  });
+
+  it('waits for non-daemonic children at the end of the program and terminates daemonic ones', async () => {
+    const r = await runFixture(fixture('main-program.ts'), { args: [method, 'daemons'] });
+    expect(r.stderr).toBe('');
+    const [daemon, worker] = /pids (\d+) (\d+)/.exec(r.stdout)!.slice(1).map(Number);
+    expect(r.stdout).toContain('local target says from the non-daemonic child\n');
+    expect(r.stdout).toContain('at exit: daemon exitcode -15, worker exitcode 0\n');
+    expect(r.code).toBe(0);
+    expect(pidAlive(daemon!)).toBe(false);
+    expect(pidAlive(worker!)).toBe(false);
+  });
+
+  it('refuses to start a process while a child is still importing its target (unguarded module)', async () => {
+    const r = await runFixture(fixture('recursive.ts'), { args: [method] });
+    expect(r.stdout).toBe('exitcode 1\n');
+    expect(r.stderr).toContain('Process Process-1:\nProcessError: An attempt has been made to start a new process before the\ncurrent process has finished its bootstrapping phase.');
+    expect(r.stderr).toContain('runMain(import.meta');
+    expect(r.stderr).not.toContain('Process-1:1');
+  });
+
+  it('takes its children down when it is killed with SIGKILL', async () => {
+    // A subreaper reaps the orphans (this machine's pid 1 does not), so nothing is left as a zombie.
+    const reaper = spawn('python3', [fixture('reaper.py'), process.execPath, ...tsNodeArgs, fixture('parent-killed.ts'), method], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: process.env,
+    });
+    const done = collect(reaper, 30_000);
+    let line = '';
+    await new Promise<void>((resolve, reject) => {
+      reaper.stdout!.on('data', (chunk: Buffer) => {
+        line += chunk.toString();
+        if (line.includes('\n')) resolve();
+      });
+      reaper.once('exit', () => reject(new Error(`the parent fixture ended early: ${line}`)));
+    });
+    const { parent, children } = JSON.parse(line) as { parent: number; children: number[] };
+    expect(children.every(pidAlive)).toBe(true);
+    const family = processesWith(marker).filter((pid) => pid !== reaper.pid);
+    expect(family.length).toBeGreaterThanOrEqual(4);
+    process.kill(parent, 'SIGKILL');
+    expect(await eventually(() => processesWith(marker).every((pid) => pid === reaper.pid), 10_000)).toBe(true);
+    const result = await done;
+    expect(result.code).toBe(0);
+    expect(children.some(pidAlive)).toBe(false);
+  });
+});
