@@ -675,12 +675,13 @@ export class Reader {
     const index = this.refs.length;
     this.refs.push(PENDING);
     const name = this.readString('a registered type name');
+    const module = this.read();
     const spec = registeredTypeByName(name);
     if (!spec) {
-      throw new DecodeError(
-        `the message holds a value of type "${name}", which is not registered in this process; import the package that registers it (it calls registerType({ name: "${name}", … })) before decoding`,
-        { offset: this.pos },
-      );
+      const where = typeof module === 'string' ? `decode it with decodeAsync(), which imports ${module}, or import that module first` : `import the package that registers it (it calls registerType({ name: "${name}", … })) before decoding`;
+      throw new DecodeError(`the message holds a value of type "${name}", which is not registered in this process; ${where}`, {
+        offset: this.pos,
+      });
     }
     const data = this.read();
     let value: unknown;
@@ -806,6 +807,10 @@ export class Reader {
       const module = this.readString('a module');
       const name = this.readString('an export name');
       if (!isReferenceLoaded(module, name)) this.required.add(module);
+    } else if (type === ExtType.Registered) {
+      const name = this.readString('a registered type name');
+      const module = this.read();
+      if (typeof module === 'string' && !registeredTypeByName(name)) this.required.add(module);
     } else if (type === ExtType.Error) {
       const n = this.readMapHeader();
       for (let i = 0; i < n; i++) {

@@ -17,6 +17,13 @@ export interface TypeSpec<T extends object> {
   encode(value: T, context: EncodeContext | undefined): unknown;
   /** Rebuilds the value from what `encode` returned (already decoded). */
   decode(data: unknown, context: DecodeContext | undefined): T;
+  /**
+   * URL of a module whose import registers this type, usually the registering
+   * file's `import.meta.url`. It travels with each value, so a receiver that
+   * has not registered the type yet (a child whose target module only
+   * type-imports the class) imports it in `decodeAsync` before decoding.
+   */
+  module?: string;
 }
 
 /** A registered spec, as the codec stores it. */
@@ -60,7 +67,10 @@ export function registerType<T extends object>(spec: TypeSpec<T>): void {
     throw new TypeError(`registerType("${spec.name}"): "encode" and "decode" must be functions`);
   }
   const r = registry();
-  const stored = { name: spec.name, type: spec.type, encode: spec.encode, decode: spec.decode } as AnyTypeSpec;
+  if (spec.module !== undefined && (typeof spec.module !== 'string' || spec.module.length === 0)) {
+    throw new TypeError(`registerType("${spec.name}"): "module" must be a module URL such as import.meta.url`);
+  }
+  const stored = { name: spec.name, type: spec.type, encode: spec.encode, decode: spec.decode, module: spec.module } as AnyTypeSpec;
   r.byName.set(spec.name, stored);
   r.byPrototype.set(spec.type.prototype as object, stored);
   r.version++;

@@ -808,6 +808,7 @@ export class Writer {
     }
     const at = this.beginExt();
     this.writeString(spec.name);
+    this.write(spec.module ?? null);
     this.write(data);
     this.endExt(at, ExtType.Registered);
   }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultCodec } from '../src/index.js';
 import { Counter, double, Point, TaskError } from './fixtures/tasks.js';
+import { Token } from './fixtures/registered-type.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const fixtures = join(here, 'fixtures');
@@ -52,6 +53,14 @@ describe('by reference across real processes', () => {
     expect(report.point).toEqual({ type: 'object', class: 'Point', fields: { x: 6, y: 8 }, methods: { norm2: 100 } });
     expect(report.counter!.class).toBe('Counter');
     expect(report.error).toMatchObject({ class: 'TaskError', message: 'from jest', code: 'ERR_TASK' });
+  });
+
+  it('a registered type whose module the receiver never imported is imported by decodeAsync', async () => {
+    const bytes = defaultCodec.encode({ token: new Token('abc') });
+    const report = JSON.parse(ok(await runTs('decode-registered-child.ts', Buffer.from(bytes).toString('base64')))) as Record<string, string>;
+    expect(report.class).toBe('Token');
+    expect(report.label).toBe('abc');
+    expect(report.syncError).toMatch(/"test\.Token", which is not registered in this process; decode it with decodeAsync\(\), which imports file:.*registered-type\.ts/);
   });
 
   describe('plain Node programs (no TypeScript loader, the built package)', () => {
