@@ -14,7 +14,6 @@
  */
 import { createRequire } from 'node:module';
 import { runInThisContext } from 'node:vm';
-import { initSync, parse } from 'es-module-lexer';
 
 /** Where a function lives, as V8 sees it. */
 export interface FunctionSite {
@@ -62,7 +61,6 @@ const objectGroup = 'mpjs-serialization';
 const stashKey = Symbol.for('mpjs.serialization.inspecting');
 
 let session: InspectorSession | null | undefined;
-let lexerReady = false;
 /** scriptId → URL, from `Debugger.scriptParsed`. */
 const scriptUrls = new Map<string, string>();
 /** scriptId → the module's exports (null when the source is not an ES module). */
@@ -129,13 +127,17 @@ function learnScript(scriptId: string): void {
   }
 }
 
+type Lexer = typeof import('es-module-lexer');
+let lexer: Lexer | undefined;
+
 function readExports(source: string): ExportEntry[] | null {
-  if (!lexerReady) {
-    initSync();
-    lexerReady = true;
+  // Loaded on first use (its WebAssembly costs ~8 ms): a process that only decodes never needs it.
+  if (!lexer) {
+    lexer = require('es-module-lexer') as Lexer;
+    lexer.initSync();
   }
   try {
-    const [, exports, , hasModuleSyntax] = parse(source);
+    const [, exports, , hasModuleSyntax] = lexer.parse(source);
     if (!hasModuleSyntax) return null;
     return exports.map((e) => ({ n: e.n, ln: e.ln }));
   } catch {
