@@ -1,0 +1,16 @@
+// The spec's "Using a remote manager": a server for a single shared queue.
+// Run: node --import tsx docs/examples/manager-remote-server.ts [port]
+// then, from other shells: manager-remote-put.ts and manager-remote-get.ts.
+import { BaseManager, QueueReferent } from '@mpjs/managers';
+
+const queue = new QueueReferent();
+class QueueManager extends BaseManager {}
+// getServer() serves in this very process, so the callable may be a closure.
+QueueManager.register('get_queue', () => queue);
+
+const port = Number(process.argv[2] ?? 50000);
+const m = new QueueManager({ address: ['127.0.0.1', port], authkey: 'abracadabra' });
+const server = m.getServer();
+const address = await server.ready();
+console.log(`serving on port ${(address as [string, number])[1]}`);
+await server.serveForever(); // until a client calls shutdown

@@ -1,0 +1,49 @@
+export { BaseManager } from './base-manager.js';
+export type { AutoProxy, ManagerOptions, RegisterOptions, RegistryEntry } from './base-manager.js';
+export { SyncManager, Manager } from './sync-manager.js';
+export { Server, publicMethods } from './server.js';
+export type { Callable, ServerOptions, ServerRegistry, ServerTypeEntry } from './server.js';
+export { BaseProxy, makeProxyType, isAutoProxyType, buildProxy } from './proxy.js';
+export type { ProxyClass, ProxyOptions, ProxyFactory } from './proxy.js';
+export {
+  ListProxy,
+  DictProxy,
+  NamespaceProxy,
+  ValueProxy,
+  ArrayProxy,
+  AcquirerProxy,
+  RLockProxy,
+  SemaphoreProxy,
+  ConditionProxy,
+  EventProxy,
+  BarrierProxy,
+  QueueProxy,
+  JoinableQueueProxy,
+} from './proxies.js';
+export { SharedList, SharedDict, NamespaceReferent, ValueReferent, ArrayReferent } from './referents.js';
+export type { DictInit, SortOptions } from './referents.js';
+export {
+  LockReferent,
+  RLockReferent,
+  SemaphoreReferent,
+  BoundedSemaphoreReferent,
+  ConditionReferent,
+  EventReferent,
+  BarrierReferent,
+  QueueReferent,
+  JoinableQueueReferent,
+} from './sync-referents.js';
+export { runManagerServer } from './server-process.js';
+export { KeyError } from './key-error.js';
+export { formatValue } from './format.js';
+export type { Token } from './token.js';
+export {
+  ProcessError,
+  AuthenticationError,
+  RemoteError,
+  TimeoutError,
+  Empty,
+  Full,
+  BrokenBarrierError,
+  ValueError,
+} from '@mpjs/util';

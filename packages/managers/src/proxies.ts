@@ -1,0 +1,411 @@
+/**
+ * The proxy classes of `SyncManager`'s shared objects. Every method returns a
+ * promise; the work happens in the manager's server.
+ */
+import { hostname } from 'node:os';
+import type { Timeout } from '@mpjs/util';
+import { BaseProxy } from './proxy.js';
+import type { DictInit, SortOptions } from './referents.js';
+
+/** Identifies the calling process to re-entrant locks held by the server. */
+const OWNER = `${hostname()}:${process.pid}`;
+
+const LIST_METHODS = [
+  'length', 'get', 'set', 'delete', 'slice', 'setSlice', 'deleteSlice', 'append', 'extend', 'insert', 'pop',
+  'remove', 'index', 'count', 'includes', 'reverse', 'sort', 'clear', 'copy', 'iadd', 'imul',
+] as const;
+
+/** Proxy of a shared list (`manager.list()`), with every method of Python's `ListProxy`. */
+export class ListProxy<T = unknown> extends BaseProxy {
+  static override readonly _exposed_: readonly string[] = LIST_METHODS;
+  /** `len(l)`. */
+  length(): Promise<number> {
+    return this._callmethod('length') as Promise<number>;
+  }
+  /** `l[i]` (negative indices count from the end; out of range throws RangeError). */
+  get(index: number): Promise<T> {
+    return this._callmethod('get', [index]) as Promise<T>;
+  }
+  /** `l[i] = value`. */
+  set(index: number, value: T): Promise<void> {
+    return this._callmethod('set', [index, value]) as Promise<void>;
+  }
+  /** `del l[i]`. */
+  delete(index: number): Promise<void> {
+    return this._callmethod('delete', [index]) as Promise<void>;
+  }
+  /** `l[start:end]`. */
+  slice(start?: number | null, end?: number | null): Promise<T[]> {
+    return this._callmethod('slice', [start ?? null, end ?? null]) as Promise<T[]>;
+  }
+  /** `l[start:end] = values`. */
+  setSlice(start: number | null, end: number | null, values: Iterable<T>): Promise<void> {
+    return this._callmethod('setSlice', [start, end, [...values]]) as Promise<void>;
+  }
+  /** `del l[start:end]`. */
+  deleteSlice(start?: number | null, end?: number | null): Promise<void> {
+    return this._callmethod('deleteSlice', [start ?? null, end ?? null]) as Promise<void>;
+  }
+  /** `l.append(value)`. */
+  append(value: T): Promise<void> {
+    return this._callmethod('append', [value]) as Promise<void>;
+  }
+  /** `l.extend(values)`. */
+  extend(values: Iterable<T>): Promise<void> {
+    return this._callmethod('extend', [[...values]]) as Promise<void>;
+  }
+  /** `l.insert(index, value)`. */
+  insert(index: number, value: T): Promise<void> {
+    return this._callmethod('insert', [index, value]) as Promise<void>;
+  }
+  /** `l.pop(index = -1)`. */
+  pop(index = -1): Promise<T> {
+    return this._callmethod('pop', [index]) as Promise<T>;
+  }
+  /** `l.remove(value)` (ValueError when absent). */
+  remove(value: T): Promise<void> {
+    return this._callmethod('remove', [value]) as Promise<void>;
+  }
+  /** `l.index(value, start?, stop?)` (ValueError when absent). */
+  index(value: T, start?: number | null, stop?: number | null): Promise<number> {
+    return this._callmethod('index', [value, start ?? null, stop ?? null]) as Promise<number>;
+  }
+  /** `l.count(value)`. */
+  count(value: T): Promise<number> {
+    return this._callmethod('count', [value]) as Promise<number>;
+  }
+  /** `value in l`. */
+  includes(value: T): Promise<boolean> {
+    return this._callmethod('includes', [value]) as Promise<boolean>;
+  }
+  /** `l.reverse()`. */
+  reverse(): Promise<void> {
+    return this._callmethod('reverse') as Promise<void>;
+  }
+  /** `l.sort(key=, reverse=)`; `key` must be an exported function. */
+  sort(options: SortOptions<T> = {}): Promise<void> {
+    return this._callmethod('sort', [options]) as Promise<void>;
+  }
+  /** `l.clear()`. */
+  clear(): Promise<void> {
+    return this._callmethod('clear') as Promise<void>;
+  }
+  /** `l.copy()`: a local array. */
+  copy(): Promise<T[]> {
+    return this._callmethod('copy') as Promise<T[]>;
+  }
+  /** `l += values`. */
+  iadd(values: Iterable<T>): Promise<void> {
+    return this._callmethod('iadd', [[...values]]) as Promise<void>;
+  }
+  /** `l *= n`. */
+  imul(n: number): Promise<void> {
+    return this._callmethod('imul', [n]) as Promise<void>;
+  }
+  /** A local copy of the list. */
+  override _getvalue(): Promise<T[]> {
+    return super._getvalue() as Promise<T[]>;
+  }
+  /** Iterates over a snapshot of the list. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<T> {
+    yield* await this._getvalue();
+  }
+}
+
+const DICT_METHODS = [
+  'length', 'has', 'get', 'getItem', 'set', 'delete', 'pop', 'popitem', 'setdefault', 'update', 'keys', 'values',
+  'items', 'clear', 'copy',
+] as const;
+
+/** Proxy of a shared dict (`manager.dict()`): a Map in the server, keys as in Python (`1` and `'1'` differ). */
+export class DictProxy<K = unknown, V = unknown> extends BaseProxy {
+  static override readonly _exposed_: readonly string[] = DICT_METHODS;
+  /** `len(d)`. */
+  length(): Promise<number> {
+    return this._callmethod('length') as Promise<number>;
+  }
+  /** `key in d`. */
+  has(key: K): Promise<boolean> {
+    return this._callmethod('has', [key]) as Promise<boolean>;
+  }
+  /** `d.get(key, default)`: `undefined` (or the default) when absent. */
+  get(key: K, defaultValue?: V): Promise<V | undefined> {
+    return this._callmethod('get', defaultValue === undefined ? [key] : [key, defaultValue]) as Promise<V | undefined>;
+  }
+  /** `d[key]`: KeyError when absent. */
+  getItem(key: K): Promise<V> {
+    return this._callmethod('getItem', [key]) as Promise<V>;
+  }
+  /** `d[key] = value`. */
+  set(key: K, value: V): Promise<void> {
+    return this._callmethod('set', [key, value]) as Promise<void>;
+  }
+  /** `del d[key]`: KeyError when absent. */
+  delete(key: K): Promise<void> {
+    return this._callmethod('delete', [key]) as Promise<void>;
+  }
+  /** `d.pop(key[, default])`. */
+  pop(key: K, ...defaultValue: [V?]): Promise<V> {
+    return this._callmethod('pop', [key, ...defaultValue]) as Promise<V>;
+  }
+  /** `d.popitem()`: the last inserted pair. */
+  popitem(): Promise<[K, V]> {
+    return this._callmethod('popitem') as Promise<[K, V]>;
+  }
+  /** `d.setdefault(key, default)`. */
+  setdefault(key: K, defaultValue: V | null = null): Promise<V> {
+    return this._callmethod('setdefault', [key, defaultValue]) as Promise<V>;
+  }
+  /** `d.update(other)`: a Map, a plain object or `[key, value]` pairs. */
+  update(other: DictInit): Promise<void> {
+    const data = other instanceof Map || Array.isArray(other) || !(Symbol.iterator in other) ? other : [...(other as Iterable<[K, V]>)];
+    return this._callmethod('update', [data]) as Promise<void>;
+  }
+  /** `list(d.keys())`. */
+  keys(): Promise<K[]> {
+    return this._callmethod('keys') as Promise<K[]>;
+  }
+  /** `list(d.values())`. */
+  values(): Promise<V[]> {
+    return this._callmethod('values') as Promise<V[]>;
+  }
+  /** `list(d.items())`. */
+  items(): Promise<Array<[K, V]>> {
+    return this._callmethod('items') as Promise<Array<[K, V]>>;
+  }
+  /** `d.clear()`. */
+  clear(): Promise<void> {
+    return this._callmethod('clear') as Promise<void>;
+  }
+  /** `d.copy()`: a local Map. */
+  copy(): Promise<Map<K, V>> {
+    return this._callmethod('copy') as Promise<Map<K, V>>;
+  }
+  /** A local copy of the dict, as a Map. */
+  override _getvalue(): Promise<Map<K, V>> {
+    return super._getvalue() as Promise<Map<K, V>>;
+  }
+}
+
+/** Proxy of a shared namespace (`manager.Namespace()`): `await ns.get('x')`, `await ns.set('x', 1)`. */
+export class NamespaceProxy extends BaseProxy {
+  static override readonly _exposed_: readonly string[] = ['get', 'set', 'delete', 'has'];
+  /** `ns.x` (TypeError when there is no such attribute). */
+  get(name: string): Promise<unknown> {
+    return this._callmethod('get', [name]);
+  }
+  /** `ns.x = value`. */
+  set(name: string, value: unknown): Promise<void> {
+    return this._callmethod('set', [name, value]) as Promise<void>;
+  }
+  /** `del ns.x`. */
+  delete(name: string): Promise<void> {
+    return this._callmethod('delete', [name]) as Promise<void>;
+  }
+  /** `hasattr(ns, 'x')`. */
+  has(name: string): Promise<boolean> {
+    return this._callmethod('has', [name]) as Promise<boolean>;
+  }
+}
+
+/** Proxy of `manager.Value(typecode, value)`. */
+export class ValueProxy<T = unknown> extends BaseProxy {
+  static override readonly _exposed_: readonly string[] = ['get', 'set'];
+  /** `v.value`. */
+  get(): Promise<T> {
+    return this._callmethod('get') as Promise<T>;
+  }
+  /** `v.value = value`. */
+  set(value: T): Promise<void> {
+    return this._callmethod('set', [value]) as Promise<void>;
+  }
+}
+
+/** Proxy of `manager.Array(typecode, sequence)`: fixed length. */
+export class ArrayProxy<T = number> extends BaseProxy {
+  static override readonly _exposed_: readonly string[] = ['length', 'get', 'set', 'slice'];
+  /** `len(a)`. */
+  length(): Promise<number> {
+    return this._callmethod('length') as Promise<number>;
+  }
+  /** `a[i]`. */
+  get(index: number): Promise<T> {
+    return this._callmethod('get', [index]) as Promise<T>;
+  }
+  /** `a[i] = value`. */
+  set(index: number, value: T): Promise<void> {
+    return this._callmethod('set', [index, value]) as Promise<void>;
+  }
+  /** `a[start:end]`. */
+  slice(start?: number | null, end?: number | null): Promise<T[]> {
+    return this._callmethod('slice', [start ?? null, end ?? null]) as Promise<T[]>;
+  }
+}
+
+/** Proxy of `manager.Lock()` (Python's `AcquirerProxy`). Timeouts in milliseconds. */
+export class AcquirerProxy extends BaseProxy {
+  static override readonly _exposed_: readonly string[] = ['acquire', 'release', 'locked'];
+  /** Whether calls pass the calling process as lock owner (re-entrant locks). */
+  protected get ownerArgs(): unknown[] {
+    return [];
+  }
+  /** `acquire(blocking = true, timeout = null)`: resolves true when acquired. */
+  acquire(blocking = true, timeout: Timeout = null): Promise<boolean> {
+    return this._callmethod('acquire', [blocking, timeout, ...this.ownerArgs]) as Promise<boolean>;
+  }
+  /** Releases the lock. */
+  release(): Promise<void> {
+    return this._callmethod('release', this.ownerArgs) as Promise<void>;
+  }
+  /** Runs `fn` holding the lock (Python's `with lock:`). */
+  async withLock<R>(fn: () => R | Promise<R>): Promise<R> {
+    await this.acquire();
+    try {
+      return await fn();
+    } finally {
+      await this.release();
+    }
+  }
+}
+
+/** Proxy of `manager.RLock()`: re-entrant per process. */
+export class RLockProxy extends AcquirerProxy {
+  static override readonly _exposed_: readonly string[] = ['acquire', 'release'];
+  protected override get ownerArgs(): unknown[] {
+    return [OWNER];
+  }
+}
+
+/** Proxy of `manager.Semaphore()` / `manager.BoundedSemaphore()`. */
+export class SemaphoreProxy extends AcquirerProxy {
+  static override readonly _exposed_: readonly string[] = ['acquire', 'release', 'getValue'];
+  /** The current counter. */
+  getValue(): Promise<number> {
+    return this._callmethod('getValue') as Promise<number>;
+  }
+}
+
+/** Proxy of `manager.Condition()`. */
+export class ConditionProxy extends RLockProxy {
+  static override readonly _exposed_: readonly string[] = ['acquire', 'release', 'wait', 'notify', 'notifyAll'];
+  /** Releases the lock, waits for a notification (or the timeout), re-acquires; resolves false on timeout. */
+  wait(timeout: Timeout = null): Promise<boolean> {
+    return this._callmethod('wait', [timeout, OWNER]) as Promise<boolean>;
+  }
+  /** Wakes up to `n` waiters (the lock must be held). */
+  notify(n = 1): Promise<void> {
+    return this._callmethod('notify', [n, OWNER]) as Promise<void>;
+  }
+  /** Wakes every waiter (the lock must be held). */
+  notifyAll(): Promise<void> {
+    return this._callmethod('notifyAll', [OWNER]) as Promise<void>;
+  }
+  /** Waits until `predicate()` is truthy (checked here, between waits); resolves with its last value. */
+  async waitFor<R>(predicate: () => R | Promise<R>, timeout: Timeout = null): Promise<R> {
+    const end = timeout === null || timeout === undefined ? Infinity : performance.now() + timeout;
+    let result = await predicate();
+    while (!result) {
+      const left = end - performance.now();
+      if (left <= 0) break;
+      await this.wait(end === Infinity ? null : left);
+      result = await predicate();
+    }
+    return result;
+  }
+}
+
+/** Proxy of `manager.Event()`. */
+export class EventProxy extends BaseProxy {
+  static override readonly _exposed_: readonly string[] = ['isSet', 'set', 'clear', 'wait'];
+  /** Whether the flag is set. */
+  isSet(): Promise<boolean> {
+    return this._callmethod('isSet') as Promise<boolean>;
+  }
+  /** Sets the flag and wakes every waiter. */
+  set(): Promise<void> {
+    return this._callmethod('set') as Promise<void>;
+  }
+  /** Clears the flag. */
+  clear(): Promise<void> {
+    return this._callmethod('clear') as Promise<void>;
+  }
+  /** Waits for the flag; resolves with it (false after a timeout). */
+  wait(timeout: Timeout = null): Promise<boolean> {
+    return this._callmethod('wait', [timeout]) as Promise<boolean>;
+  }
+}
+
+/** Proxy of `manager.Barrier(parties, action?, timeout?)`. */
+export class BarrierProxy extends BaseProxy {
+  static override readonly _exposed_: readonly string[] = ['wait', 'abort', 'reset', 'nWaiting', 'broken', 'getParties'];
+  /** Waits for all parties; resolves with this caller's index (BrokenBarrierError when broken). */
+  wait(timeout?: Timeout): Promise<number> {
+    return this._callmethod('wait', timeout === undefined ? [] : [timeout]) as Promise<number>;
+  }
+  /** Breaks the barrier. */
+  abort(): Promise<void> {
+    return this._callmethod('abort') as Promise<void>;
+  }
+  /** Returns the barrier to its initial state. */
+  reset(): Promise<void> {
+    return this._callmethod('reset') as Promise<void>;
+  }
+  /** How many parties are waiting. */
+  nWaiting(): Promise<number> {
+    return this._callmethod('nWaiting') as Promise<number>;
+  }
+  /** Whether the barrier is broken. */
+  broken(): Promise<boolean> {
+    return this._callmethod('broken') as Promise<boolean>;
+  }
+  /** The number of parties. */
+  getParties(): Promise<number> {
+    return this._callmethod('getParties') as Promise<number>;
+  }
+}
+
+/** Proxy of `manager.Queue(maxsize)` (Python's `queue.Queue` through a manager). */
+export class QueueProxy<T = unknown> extends BaseProxy {
+  static override readonly _exposed_: readonly string[] = ['put', 'get', 'putNowait', 'getNowait', 'qsize', 'empty', 'full'];
+  /** Puts an item; with `block` false or after `timeout` ms on a full queue, rejects with `Full`. */
+  put(item: T, block = true, timeout: Timeout = null): Promise<void> {
+    return this._callmethod('put', [item, block, timeout]) as Promise<void>;
+  }
+  /** Takes an item; with `block` false or after `timeout` ms on an empty queue, rejects with `Empty`. */
+  get(block = true, timeout: Timeout = null): Promise<T> {
+    return this._callmethod('get', [block, timeout]) as Promise<T>;
+  }
+  /** `put(item, false)`. */
+  putNowait(item: T): Promise<void> {
+    return this._callmethod('putNowait', [item]) as Promise<void>;
+  }
+  /** `get(false)`. */
+  getNowait(): Promise<T> {
+    return this._callmethod('getNowait') as Promise<T>;
+  }
+  /** Number of items. */
+  qsize(): Promise<number> {
+    return this._callmethod('qsize') as Promise<number>;
+  }
+  /** Whether the queue is empty. */
+  empty(): Promise<boolean> {
+    return this._callmethod('empty') as Promise<boolean>;
+  }
+  /** Whether the queue is full. */
+  full(): Promise<boolean> {
+    return this._callmethod('full') as Promise<boolean>;
+  }
+}
+
+/** Proxy of `manager.JoinableQueue(maxsize)`. */
+export class JoinableQueueProxy<T = unknown> extends QueueProxy<T> {
+  static override readonly _exposed_: readonly string[] = [...QueueProxy._exposed_, 'taskDone', 'join'];
+  /** Marks one fetched item as processed. */
+  taskDone(): Promise<void> {
+    return this._callmethod('taskDone') as Promise<void>;
+  }
+  /** Waits until every item put has been marked done. */
+  join(): Promise<void> {
+    return this._callmethod('join') as Promise<void>;
+  }
+}

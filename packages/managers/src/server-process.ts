@@ -1,0 +1,32 @@
+/** The target of a manager's server process (what `manager.start()` runs in the child). */
+import type { Address, Connection } from '@mpjs/connection';
+import { Server, type ServerRegistry } from './server.js';
+
+/**
+ * Runs a manager's server in this process: listens, calls the initializer,
+ * reports `['ok', address]` (or `['error', error]`) on `ready`, then serves
+ * until a client asks for shutdown.
+ */
+export async function runManagerServer(
+  registry: ServerRegistry,
+  address: Address | null,
+  authkey: Buffer,
+  ready: Connection,
+  initializer: ((...args: never[]) => unknown) | null,
+  initargs: unknown[],
+): Promise<void> {
+  let server: Server;
+  try {
+    if (initializer) await (initializer as (...args: unknown[]) => unknown)(...initargs);
+    server = new Server(registry, { address, authkey });
+    ready.send(['ok', await server.ready()]);
+  } catch (error) {
+    ready.send(['error', error]);
+    await ready.flush();
+    ready.close();
+    return;
+  }
+  await ready.flush();
+  ready.close();
+  await server.serveForever();
+}

@@ -1,0 +1,87 @@
+/**
+ * `SyncManager` and `Manager()`: a manager with Python's standard shared
+ * types (list, dict, Namespace, Value, Array, locks, Event, Barrier, queues).
+ */
+import type { Timeout } from '@mpjs/util';
+import { BaseManager, type ManagerOptions } from './base-manager.js';
+import {
+  AcquirerProxy,
+  ArrayProxy,
+  BarrierProxy,
+  ConditionProxy,
+  DictProxy,
+  EventProxy,
+  JoinableQueueProxy,
+  ListProxy,
+  NamespaceProxy,
+  QueueProxy,
+  RLockProxy,
+  SemaphoreProxy,
+  ValueProxy,
+} from './proxies.js';
+import { ArrayReferent, NamespaceReferent, SharedDict, SharedList, ValueReferent, type DictInit } from './referents.js';
+import {
+  BarrierReferent,
+  BoundedSemaphoreReferent,
+  ConditionReferent,
+  EventReferent,
+  JoinableQueueReferent,
+  LockReferent,
+  QueueReferent,
+  RLockReferent,
+  SemaphoreReferent,
+} from './sync-referents.js';
+
+/** A manager with the standard shared types; `await Manager()` makes a started one. */
+export class SyncManager extends BaseManager {
+  /** A shared list. */
+  declare list: <T = unknown>(items?: Iterable<T>) => Promise<ListProxy<T>>;
+  /** A shared dict: a Map, a plain object or `[key, value]` pairs to start from. */
+  declare dict: <K = unknown, V = unknown>(init?: DictInit | null) => Promise<DictProxy<K, V>>;
+  /** A shared namespace with the given attributes. */
+  declare Namespace: (attrs?: Record<string, unknown>) => Promise<NamespaceProxy>;
+  /** A shared value of a typecode (`'i'`, `'d'`, …; other strings hold anything). */
+  declare Value: <T = unknown>(typecode: string, value: T) => Promise<ValueProxy<T>>;
+  /** A shared fixed-length array of a typecode, from a sequence or a length. */
+  declare Array: <T = number>(typecode: string, sequence: Iterable<T> | number) => Promise<ArrayProxy<T>>;
+  /** A lock held in the server. */
+  declare Lock: () => Promise<AcquirerProxy>;
+  /** A re-entrant lock held in the server (re-entrant per process). */
+  declare RLock: () => Promise<RLockProxy>;
+  /** A semaphore. */
+  declare Semaphore: (value?: number) => Promise<SemaphoreProxy>;
+  /** A bounded semaphore (releasing past the initial value is a ValueError). */
+  declare BoundedSemaphore: (value?: number) => Promise<SemaphoreProxy>;
+  /** A condition variable (with its own re-entrant lock). */
+  declare Condition: () => Promise<ConditionProxy>;
+  /** An event. */
+  declare Event: () => Promise<EventProxy>;
+  /** A barrier; `action` must be an exported function (it runs in the server). */
+  declare Barrier: (parties: number, action?: (() => unknown) | null, timeout?: Timeout) => Promise<BarrierProxy>;
+  /** A queue (`maxsize` 0: unbounded). */
+  declare Queue: <T = unknown>(maxsize?: number) => Promise<QueueProxy<T>>;
+  /** A joinable queue. */
+  declare JoinableQueue: <T = unknown>(maxsize?: number) => Promise<JoinableQueueProxy<T>>;
+}
+
+SyncManager.register('list', SharedList, { proxytype: ListProxy });
+SyncManager.register('dict', SharedDict, { proxytype: DictProxy });
+SyncManager.register('Namespace', NamespaceReferent, { proxytype: NamespaceProxy });
+SyncManager.register('Value', ValueReferent, { proxytype: ValueProxy });
+SyncManager.register('Array', ArrayReferent, { proxytype: ArrayProxy });
+SyncManager.register('Lock', LockReferent, { proxytype: AcquirerProxy });
+SyncManager.register('RLock', RLockReferent, { proxytype: RLockProxy });
+SyncManager.register('Semaphore', SemaphoreReferent, { proxytype: SemaphoreProxy });
+SyncManager.register('BoundedSemaphore', BoundedSemaphoreReferent, { proxytype: SemaphoreProxy });
+SyncManager.register('Condition', ConditionReferent, { proxytype: ConditionProxy });
+SyncManager.register('Event', EventReferent, { proxytype: EventProxy });
+SyncManager.register('Barrier', BarrierReferent, { proxytype: BarrierProxy });
+SyncManager.register('Queue', QueueReferent, { proxytype: QueueProxy });
+SyncManager.register('JoinableQueue', JoinableQueueReferent, { proxytype: JoinableQueueProxy });
+
+/** Starts a `SyncManager` (a server process) and resolves with it (Python's `multiprocessing.Manager()`). */
+export async function Manager(options: ManagerOptions = {}): Promise<SyncManager> {
+  const manager = new SyncManager(options);
+  await manager.start();
+  return manager;
+}

@@ -1,0 +1,20 @@
+/** What identifies a shared object: the server's address and the object's id. */
+import type { Address } from '@mpjs/connection';
+
+/** Python's `Token`: the type id, the server's address and the object's id there. */
+export interface Token {
+  /** The type id the object was created under (`'list'`, `'Maths'`…). */
+  readonly typeid: string;
+  /** Address of the manager's server. */
+  readonly address: Address;
+  /** The object's id in that server. */
+  readonly id: string;
+}
+
+/** A stable string for an address (a Map key). */
+export function addressKey(address: Address): string {
+  return typeof address === 'string' ? address : `${address[0]}:${address[1]}`;
+}
+
+/** A proxy's method that drops its server reference now (used when a server frees a container). */
+export const releaseSymbol: unique symbol = Symbol.for('mpjs.managers.release') as never;

@@ -1,0 +1,32 @@
+/**
+ * What the pool needs from a worker, whatever runs it: a process (`Pool`) or
+ * a thread (`ThreadPool`).
+ */
+
+/** The message link between the pool and one worker (a `Connection` for processes). */
+export interface TaskChannel {
+  send(obj: unknown): void;
+  /** Rejects (EOFError or similar) once the other side is gone. */
+  recv(): Promise<unknown>;
+  close(): void;
+}
+
+/** A running worker as the pool controls it (a `Process` for processes). */
+export interface WorkerRunner {
+  readonly name: string;
+  /** Process id, or thread id for a thread. */
+  readonly pid: number | null;
+  /** Null while running; the exit code (negative signal number) afterwards. */
+  readonly exitcode: number | null;
+  /** The uncaught error that ended a worker thread, when known. */
+  readonly error?: unknown;
+  join(timeout?: number): Promise<void>;
+  terminate(): void;
+  kill(): void;
+}
+
+/** Starts one worker running `poolWorker(channel, initializer, initargs, maxtasks)`. */
+export type WorkerLauncher = (name: string, args: [initializer: unknown, initargs: unknown[], maxtasks: number | null]) => {
+  runner: WorkerRunner;
+  channel: TaskChannel;
+};

@@ -1,0 +1,283 @@
+/**
+ * `imap` / `imapUnordered`: an async iterator over results that reads its
+ * input lazily. A chunk is taken from the input only when a worker has room
+ * and fewer than `highWater` chunks are waiting to be consumed, so an endless
+ * input never fills memory.
+ */
+import { normalizeTimeout, TimeoutError, type Timeout } from '@mpjs/util';
+import type { Job, Task } from './jobs.js';
+import type { TaskFunction } from './worker.js';
+
+interface Entry {
+  ok: boolean;
+  value: unknown;
+  /** The last entry of its chunk: consuming it frees room for another chunk. */
+  last: boolean;
+}
+
+interface Waiter {
+  resolve(result: IteratorResult<unknown>): void;
+  reject(error: unknown): void;
+}
+
+/** How an {@link IMapIterator} is wired to its pool. */
+export interface IMapSettings {
+  chunksize: number;
+  ordered: boolean;
+  /** Most chunks taken from the input and not yet consumed. */
+  highWater: number;
+  /** Asks the pool to hand out tasks (more input arrived, or room was freed). */
+  wake(): void;
+  onSettled(job: Job): void;
+}
+
+/** The job side of an imap: hands out chunks of the input, collects their results. */
+class IMapJob implements Job {
+  readonly #fn: TaskFunction;
+  readonly #settings: IMapSettings;
+  readonly #sync: Iterator<unknown> | undefined;
+  readonly #async: AsyncIterator<unknown> | undefined;
+  /** A chunk fetched from an async input, waiting for a worker. */
+  #prefetched: unknown[] | undefined;
+  #fetching = false;
+  #sourceDone = false;
+  #taken = 0;
+  #arrived = 0;
+  #released = 0;
+  readonly #early = new Map<number, Entry[]>();
+  #nextIndex = 0;
+  readonly queue: Entry[] = [];
+  failure: { error: unknown } | undefined;
+  cancelled = false;
+  notify: () => void = () => undefined;
+
+  constructor(fn: TaskFunction, iterable: Iterable<unknown> | AsyncIterable<unknown>, settings: IMapSettings) {
+    this.#fn = fn;
+    this.#settings = settings;
+    if (iterable !== null && typeof iterable === 'object' && Symbol.asyncIterator in iterable) {
+      this.#async = (iterable as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+    } else if (iterable !== null && typeof iterable === 'object' && Symbol.iterator in iterable) {
+      this.#sync = (iterable as Iterable<unknown>)[Symbol.iterator]();
+    } else {
+      throw new TypeError(`imap needs an iterable or async iterable input, got ${iterable === null ? 'null' : typeof iterable}`);
+    }
+  }
+
+  get exhausted(): boolean {
+    return this.cancelled || this.failure !== undefined || (this.#sourceDone && this.#prefetched === undefined);
+  }
+
+  /** Everything taken has arrived and the input is done. */
+  get complete(): boolean {
+    return this.#sourceDone && this.#prefetched === undefined && !this.#fetching && this.#arrived === this.#taken;
+  }
+
+  take(): Task | undefined {
+    if (this.exhausted) return undefined;
+    if (this.#taken - this.#released >= this.#settings.highWater) return undefined;
+    let calls: unknown[] | undefined;
+    if (this.#sync) calls = this.#pullSync();
+    else if (this.#prefetched) {
+      calls = this.#prefetched;
+      this.#prefetched = undefined;
+      this.#fetchAhead();
+    } else this.#fetchAhead();
+    if (!calls || calls.length === 0) {
+      this.#checkComplete();
+      return undefined;
+    }
+    return { job: this, index: this.#taken++, fn: this.#fn, calls, star: false };
+  }
+
+  #pullSync(): unknown[] | undefined {
+    const calls: unknown[] = [];
+    try {
+      while (calls.length < this.#settings.chunksize) {
+        const step = this.#sync!.next();
+        if (step.done) {
+          this.#sourceDone = true;
+          break;
+        }
+        calls.push(step.value);
+      }
+    } catch (error) {
+      this.#inputFailed(error);
+    }
+    return calls;
+  }
+
+  /** Starts reading the next chunk of an async input unless one is read or waiting. */
+  #fetchAhead(): void {
+    if (this.#fetching || this.#prefetched || this.#sourceDone || this.cancelled) return;
+    this.#fetching = true;
+    void (async () => {
+      const calls: unknown[] = [];
+      try {
+        while (calls.length < this.#settings.chunksize) {
+          const step = await this.#async!.next();
+          if (step.done) {
+            this.#sourceDone = true;
+            break;
+          }
+          calls.push(step.value);
+        }
+      } catch (error) {
+        this.#fetching = false;
+        if (calls.length > 0) this.#prefetched = calls;
+        this.#inputFailed(error);
+        this.#settings.wake();
+        return;
+      }
+      this.#fetching = false;
+      if (calls.length > 0 && !this.cancelled) this.#prefetched = calls;
+      this.#settings.wake();
+      this.#checkComplete();
+    })();
+  }
+
+  /** An error of the input itself comes out of the iterator after what was taken before it. */
+  #inputFailed(error: unknown): void {
+    this.#sourceDone = true;
+    const index = this.#taken++;
+    this.#arrive(index, [{ ok: false, value: error, last: true }]);
+  }
+
+  chunkDone(index: number, ok: boolean, value: unknown): void {
+    if (this.cancelled || this.failure) return;
+    const entries: Entry[] = ok
+      ? (value as unknown[]).map((v, i, all) => ({ ok: true, value: v, last: i === all.length - 1 }))
+      : [{ ok: false, value, last: true }];
+    this.#arrive(index, entries);
+  }
+
+  #arrive(index: number, entries: Entry[]): void {
+    this.#arrived++;
+    if (!this.#settings.ordered) {
+      this.queue.push(...entries);
+    } else {
+      this.#early.set(index, entries);
+      for (let next = this.#early.get(this.#nextIndex); next; next = this.#early.get(this.#nextIndex)) {
+        this.#early.delete(this.#nextIndex++);
+        this.queue.push(...next);
+      }
+    }
+    this.#checkComplete();
+    this.notify();
+  }
+
+  #checkComplete(): void {
+    if (this.complete) this.#settings.onSettled(this);
+    this.notify();
+  }
+
+  /** The consumer took an entry. */
+  consumed(entry: Entry): void {
+    if (entry.last) {
+      this.#released++;
+      this.#settings.wake();
+    }
+  }
+
+  fail(error: unknown): void {
+    if (this.failure || this.cancelled) return;
+    this.failure = { error };
+    this.#settings.onSettled(this);
+    this.notify();
+  }
+
+  cancel(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.#prefetched = undefined;
+    this.#settings.onSettled(this);
+    try {
+      void this.#sync?.return?.();
+      void this.#async?.return?.()?.catch(() => undefined);
+    } catch {
+      // The input's own cleanup failed; nothing more to read from it anyway.
+    }
+    this.notify();
+  }
+}
+
+/**
+ * The iterator returned by `imap`/`imapUnordered` (Python's `IMapIterator`):
+ * use it with `for await`, or call `next(timeout)`, which rejects with
+ * TimeoutError when no result is ready within `timeout` ms. A task's error is
+ * thrown at its position; iteration can go on after it. `return()` (also
+ * called when a `for await` loop is left early) stops reading the input.
+ */
+export class IMapIterator<T> implements AsyncIterableIterator<T> {
+  /** @internal The pool's side. */
+  readonly job: IMapJob;
+  readonly #waiters: Waiter[] = [];
+
+  /** @internal Made by the pool. */
+  constructor(fn: TaskFunction, iterable: Iterable<unknown> | AsyncIterable<unknown>, settings: IMapSettings) {
+    this.job = new IMapJob(fn, iterable, settings);
+    this.job.notify = () => this.#pump();
+  }
+
+  /** The next result: `{ value }`, `{ done: true }` at the end, or the task's error. */
+  next(timeout?: Timeout): Promise<IteratorResult<T>> {
+    if (this.#waiters.length === 0 && this.job.queue.length > 0) {
+      // Fast path: a result is waiting.
+      const entry = this.job.queue.shift()!;
+      this.job.consumed(entry);
+      return entry.ok ? Promise.resolve({ done: false, value: entry.value as T }) : Promise.reject(entry.value);
+    }
+    const ms = timeout === undefined ? Infinity : normalizeTimeout(timeout);
+    return new Promise<IteratorResult<T>>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const waiter: Waiter = {
+        resolve: (result) => {
+          clearTimeout(timer);
+          resolve(result as IteratorResult<T>);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+      this.#waiters.push(waiter);
+      this.#pump();
+      if (ms !== Infinity && this.#waiters.includes(waiter)) {
+        timer = setTimeout(() => {
+          const at = this.#waiters.indexOf(waiter);
+          if (at < 0) return;
+          this.#waiters.splice(at, 1);
+          reject(new TimeoutError(`no result was ready within ${ms} ms`));
+        }, ms);
+      }
+    });
+  }
+
+  /** Stops: reads no more input and ignores the results still to come. */
+  async return(): Promise<IteratorResult<T>> {
+    this.job.cancel();
+    return { done: true, value: undefined };
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  #pump(): void {
+    const job = this.job;
+    while (this.#waiters.length > 0) {
+      const entry = job.queue.shift();
+      if (entry) {
+        job.consumed(entry);
+        const waiter = this.#waiters.shift()!;
+        if (entry.ok) waiter.resolve({ done: false, value: entry.value });
+        else waiter.reject(entry.value);
+      } else if (job.failure) {
+        this.#waiters.shift()!.reject(job.failure.error);
+      } else if (job.cancelled || job.complete) {
+        this.#waiters.shift()!.resolve({ done: true, value: undefined });
+      } else {
+        return;
+      }
+    }
+  }
+}

@@ -1,0 +1,12 @@
+export { Pool } from './pool.js';
+export type { PoolOptions, MapOptions, MapAsyncOptions, ApplyOptions, ApplyAsyncOptions, IMapOptions } from './pool.js';
+export { AsyncResult } from './async-result.js';
+export type { ResultCallbacks } from './async-result.js';
+export { IMapIterator } from './imap.js';
+export type { IMapSettings } from './imap.js';
+export { MaybeEncodingError } from './errors.js';
+export { poolWorker } from './worker.js';
+export type { TaskFunction, TaskMessage, ResultMessage } from './worker.js';
+export { ProcessError, TimeoutError, ValueError } from '@mpjs/util';
+export { ThreadPool } from './thread-pool.js';
+export type { ThreadPoolOptions } from './thread-pool.js';

@@ -1,0 +1,573 @@
+/**
+ * `Pool`: Python's `multiprocessing.Pool`, a fixed number of worker
+ * processes that run the tasks submitted to it.
+ *
+ * Each worker is a `Process` running `poolWorker` with one end of a duplex
+ * `Pipe`. The parent keeps, per worker, the tasks it sent in order; a worker
+ * answers them in that order, so when it dies the first unanswered task is the
+ * one it was running (it fails, naming the exit code or signal) and the others
+ * go to the remaining workers. Up to {@link PIPELINE} tasks wait in a
+ * worker's pipe so it never idles between two tasks.
+ */
+import { constants as osConstants } from 'node:os';
+import { Pipe } from '@mpjs/connection';
+import { Process, cpuCount, type LauncherSource, type StartMethod } from '@mpjs/process';
+import { SerializationError } from '@mpjs/serialization';
+import { ProcessError, ValueError, getLogger } from '@mpjs/util';
+import { AsyncResult, kSettle, type ResultCallbacks } from './async-result.js';
+import { ListJob, defaultChunksize, type Job, type Task } from './jobs.js';
+import { IMapIterator } from './imap.js';
+import type { TaskChannel, WorkerLauncher, WorkerRunner } from './channel.js';
+import { poolWorker, type ResultMessage, type TaskFunction } from './worker.js';
+
+/** Tasks a worker may hold at once: the one it runs and the next one, already in its pipe. */
+const PIPELINE = 2;
+/**
+ * A worker gets a second task in advance only while its tasks take less than
+ * this (ms): short tasks then never wait for a round trip, and a long task
+ * never holds another one back from a worker that is free.
+ */
+const SHORT_TASK_MS = 2;
+
+/** Options of `new Pool()`, as Python's keyword arguments. */
+export interface PoolOptions {
+  /** Number of worker processes; `cpuCount()` when omitted. */
+  processes?: number | null;
+  /** Called as `initializer(...initargs)` once in each worker when it starts (exported function). */
+  initializer?: TaskFunction | null;
+  /** Arguments of the initializer. */
+  initargs?: Iterable<unknown>;
+  /** Tasks a worker does before it is replaced by a fresh one; unlimited when omitted. */
+  maxtasksperchild?: number | null;
+  /** Context (or start method name) that starts the workers; the default context when omitted. */
+  context?: LauncherSource | StartMethod | null;
+}
+
+/** Options of `map`, `starmap` and their async forms. */
+export interface MapOptions {
+  /** Items per task; by default about four tasks per worker, as in Python. */
+  chunksize?: number | null;
+  /** Aborting it cancels the tasks not yet started; the result rejects with the signal's reason. */
+  signal?: AbortSignal | null;
+}
+
+/** Options of `mapAsync`/`starmapAsync`. */
+export type MapAsyncOptions<T> = MapOptions & ResultCallbacks<T>;
+
+/** Options of `apply`. */
+export interface ApplyOptions {
+  /** Aborting it before the task starts cancels it; the result rejects with the signal's reason. */
+  signal?: AbortSignal | null;
+}
+
+/** Options of `applyAsync`. */
+export type ApplyAsyncOptions<T> = ApplyOptions & ResultCallbacks<T>;
+
+/** Options of `imap`/`imapUnordered`. */
+export interface IMapOptions {
+  /** Items per task (default 1). */
+  chunksize?: number | null;
+}
+
+type State = 'run' | 'close' | 'terminate';
+
+/** A worker process and what the parent knows of it. */
+interface Worker {
+  readonly process: WorkerRunner;
+  readonly conn: TaskChannel;
+  /** Tasks sent and not yet answered, oldest first. */
+  readonly inflight: Task[];
+  /** When each task in `inflight` was sent. */
+  readonly sentAt: number[];
+  /** When the last result arrived. */
+  lastResultAt: number;
+  /** How long the last task took (Infinity before the first). */
+  lastDuration: number;
+  sent: number;
+  /** Numbers of the functions this worker already has. */
+  readonly functions: Set<number>;
+  reading: boolean;
+  /** Told to stop (or has reached maxtasksperchild): gets no more tasks. */
+  retiring: boolean;
+  gone: boolean;
+}
+
+let poolCounter = 0;
+/** Option key by which a subclass (ThreadPool) supplies its own way of starting workers. */
+export const kLauncher = Symbol('mpjs.pool.launcher');
+/** Numbers of task functions; a worker gets a function once and then its number. */
+const functionIds = new Map<TaskFunction, number>();
+
+function checkFunction(fn: unknown, what: string): asserts fn is TaskFunction {
+  if (typeof fn !== 'function') throw new TypeError(`${what} must be a function exported from a module, got ${typeof fn}`);
+}
+
+function checkChunksize(chunksize: number): void {
+  if (!Number.isInteger(chunksize) || chunksize < 1) {
+    throw new ValueError(`chunksize must be an integer of 1 or more, not ${String(chunksize)}`);
+  }
+}
+
+/** "exited with exit code 3", "was killed by signal SIGKILL (exit code -9)". */
+function describeExit(process: WorkerRunner): string {
+  const code = process.exitcode;
+  if (code === null) return 'closed its pipe while still running';
+  if (code < 0) {
+    const signals = osConstants.signals as unknown as Record<string, number>;
+    const name = Object.keys(signals).find((key) => signals[key] === -code);
+    return `was killed by signal ${name ?? -code} (exit code ${code})`;
+  }
+  return `exited with exit code ${code}`;
+}
+
+/**
+ * A pool of worker processes (Python's `multiprocessing.Pool`). Task
+ * functions travel by reference: they must be exported from a module the
+ * workers can import. `await using pool = new Pool()` terminates it at the
+ * end of the scope.
+ */
+export class Pool implements AsyncDisposable {
+  readonly #processes: number;
+  readonly #initializer: TaskFunction | null;
+  readonly #initargs: unknown[];
+  readonly #maxtasks: number | null;
+  readonly #context: LauncherSource | StartMethod | null;
+  readonly #name: string;
+  #state: State = 'run';
+  /** Live workers that take tasks or finish theirs. */
+  readonly #workers = new Set<Worker>();
+  /** Every worker process not yet joined. */
+  readonly #unjoined = new Set<Worker>();
+  /** Jobs with work to hand out, in submission order. */
+  readonly #queue: Job[] = [];
+  /** Tasks taken back from a dead worker, run first. */
+  readonly #retry: Task[] = [];
+  /** Jobs not yet settled. */
+  readonly #jobs = new Set<Job>();
+  #workerCounter = 0;
+  readonly #launch: WorkerLauncher;
+  readonly #launchesThreads: boolean;
+
+  /** `new Pool(4)` or `new Pool({ processes: 4, initializer, initargs, maxtasksperchild, context })`. */
+  constructor(options?: number | PoolOptions | null) {
+    const opts: PoolOptions = typeof options === 'number' ? { processes: options } : (options ?? {});
+    const processes = opts.processes ?? cpuCount();
+    if (!Number.isInteger(processes) || processes < 1) {
+      throw new ValueError(`Number of processes must be at least 1 (an integer), got ${String(processes)}`);
+    }
+    const maxtasks = opts.maxtasksperchild ?? null;
+    if (maxtasks !== null && (!Number.isInteger(maxtasks) || maxtasks < 1)) {
+      throw new ValueError(`maxtasksperchild must be a positive integer or null, got ${String(maxtasks)}`);
+    }
+    if (opts.initializer != null) checkFunction(opts.initializer, 'initializer');
+    this.#processes = processes;
+    this.#initializer = opts.initializer ?? null;
+    this.#initargs = [...(opts.initargs ?? [])];
+    this.#maxtasks = maxtasks;
+    this.#context = opts.context ?? null;
+    this.#name = `${new.target.name}-${++poolCounter}`;
+    const launcher = (opts as { [kLauncher]?: WorkerLauncher })[kLauncher];
+    this.#launchesThreads = launcher !== undefined;
+    this.#launch = launcher ?? ((name, args) => this.#launchProcess(name, args));
+    for (let i = 0; i < processes; i++) this.#startWorker();
+  }
+
+  /** Number of worker processes. */
+  get processes(): number {
+    return this.#processes;
+  }
+
+  /** Pids of the current worker processes (for monitoring and tests). */
+  get pids(): number[] {
+    return [...this.#workers].map((w) => w.process.pid!);
+  }
+
+  // ---- submitting ------------------------------------------------------------
+
+  /** Calls `fn(...args)` in a worker and resolves with its result (rejects with its error). */
+  async apply<A extends unknown[], R>(fn: (...args: A) => R, args?: A, options: ApplyOptions = {}): Promise<Awaited<R>> {
+    return this.applyAsync(fn, args, options).get();
+  }
+
+  /** Submits `fn(...args)` and returns at once an {@link AsyncResult}; `callback`/`errorCallback` get the outcome. */
+  applyAsync<A extends unknown[], R>(
+    fn: (...args: A) => R,
+    args?: A,
+    options: ApplyAsyncOptions<Awaited<R>> = {},
+  ): AsyncResult<Awaited<R>> {
+    checkFunction(fn, 'the task function');
+    const list = [...((args ?? []) as unknown[])];
+    return this.#submitList(fn, [list], { chunksize: 1, star: true, single: true }, options);
+  }
+
+  /** Python's `map`: `fn(item)` for each item, in order, spread over the workers in chunks. */
+  async map<T, R>(fn: (item: T) => R, iterable: Iterable<T>, options: MapOptions = {}): Promise<Awaited<R>[]> {
+    return this.mapAsync(fn, iterable, options).get();
+  }
+
+  /** The non-blocking `map`: returns an {@link AsyncResult} of the list. */
+  mapAsync<T, R>(fn: (item: T) => R, iterable: Iterable<T>, options: MapAsyncOptions<Awaited<R>[]> = {}): AsyncResult<Awaited<R>[]> {
+    return this.#submitMap(fn, iterable, false, options);
+  }
+
+  /** Python's `starmap`: `fn(...args)` for each argument list. */
+  async starmap<A extends unknown[], R>(fn: (...args: A) => R, iterable: Iterable<A>, options: MapOptions = {}): Promise<Awaited<R>[]> {
+    return this.starmapAsync(fn, iterable, options).get();
+  }
+
+  /** The non-blocking `starmap`. */
+  starmapAsync<A extends unknown[], R>(
+    fn: (...args: A) => R,
+    iterable: Iterable<A>,
+    options: MapAsyncOptions<Awaited<R>[]> = {},
+  ): AsyncResult<Awaited<R>[]> {
+    return this.#submitMap(fn, iterable, true, options);
+  }
+
+  /**
+   * Python's `imap`: an async iterator of `fn(item)` in input order. The
+   * input (sync or async iterable, possibly endless) is read only as workers
+   * free up. `next(timeout)` rejects with TimeoutError when the next result
+   * is not ready in time.
+   */
+  imap<T, R>(fn: (item: T) => R, iterable: Iterable<T> | AsyncIterable<T>, options: IMapOptions = {}): IMapIterator<Awaited<R>> {
+    return this.#submitIMap(fn, iterable, true, options);
+  }
+
+  /** Like {@link Pool.imap}, in the order results arrive. */
+  imapUnordered<T, R>(
+    fn: (item: T) => R,
+    iterable: Iterable<T> | AsyncIterable<T>,
+    options: IMapOptions = {},
+  ): IMapIterator<Awaited<R>> {
+    return this.#submitIMap(fn, iterable, false, options);
+  }
+
+  #checkRunning(): void {
+    if (this.#state !== 'run') {
+      throw new ValueError(`Pool not running: it was ${this.#state === 'close' ? 'closed' : 'terminated'}; create a new Pool to submit more tasks`);
+    }
+  }
+
+  #submitMap<R>(fn: TaskFunction, iterable: Iterable<unknown>, star: boolean, options: MapAsyncOptions<R>): AsyncResult<R> {
+    this.#checkRunning();
+    checkFunction(fn, 'the task function');
+    const items = [...iterable];
+    if (star) {
+      for (const item of items) {
+        if (item === null || typeof item !== 'object' || !(Symbol.iterator in item)) {
+          throw new TypeError(`starmap needs an iterable of argument lists, got an item of type ${item === null ? 'null' : typeof item}`);
+        }
+      }
+    }
+    const calls = star ? items.map((item) => [...(item as Iterable<unknown>)]) : items;
+    let chunksize = options.chunksize ?? defaultChunksize(items.length, this.#processes);
+    if (items.length === 0) chunksize = 1;
+    else checkChunksize(chunksize);
+    return this.#submitList(fn, calls, { chunksize, star, single: false }, options);
+  }
+
+  #submitList<R>(
+    fn: TaskFunction,
+    calls: unknown[],
+    how: { chunksize: number; star: boolean; single: boolean },
+    options: ApplyAsyncOptions<R>,
+  ): AsyncResult<R> {
+    this.#checkRunning();
+    const signal = options.signal ?? undefined;
+    const result = new AsyncResult<R>(options);
+    if (signal?.aborted) {
+      result[kSettle](false, signal.reason);
+      return result;
+    }
+    const job = new ListJob<R>(result, fn, calls, { ...how, onSettled: (j) => this.#jobs.delete(j) });
+    if (!result.ready()) {
+      this.#jobs.add(job);
+      this.#queue.push(job);
+      if (signal) {
+        const onAbort = (): void => job.fail(signal.reason);
+        signal.addEventListener('abort', onAbort, { once: true });
+        void result.wait().then(() => signal.removeEventListener('abort', onAbort));
+      }
+      this.#dispatch();
+    }
+    return result;
+  }
+
+  #submitIMap<R>(fn: TaskFunction, iterable: Iterable<unknown> | AsyncIterable<unknown>, ordered: boolean, options: IMapOptions): IMapIterator<R> {
+    this.#checkRunning();
+    checkFunction(fn, 'the task function');
+    const chunksize = options.chunksize ?? 1;
+    checkChunksize(chunksize);
+    const iterator = new IMapIterator<R>(fn, iterable, {
+      chunksize,
+      ordered,
+      highWater: this.#processes * 4,
+      wake: () => this.#dispatch(),
+      onSettled: (j) => this.#jobs.delete(j),
+    });
+    this.#jobs.add(iterator.job);
+    this.#queue.push(iterator.job);
+    this.#dispatch();
+    return iterator;
+  }
+
+  // ---- workers ---------------------------------------------------------------
+
+  #launchProcess(name: string, args: [unknown, unknown[], number | null]): { runner: WorkerRunner; channel: TaskChannel } {
+    const [parentEnd, childEnd] = Pipe();
+    const process = new Process({
+      target: poolWorker,
+      args: [childEnd, ...args],
+      name,
+      daemon: true,
+      context: this.#context,
+    });
+    try {
+      process.start();
+    } catch (error) {
+      parentEnd.close();
+      throw error;
+    } finally {
+      // The child has its own copy; without ours, its death shows as end of file.
+      childEnd.close();
+    }
+    return { runner: process as WorkerRunner, channel: parentEnd };
+  }
+
+  #startWorker(): void {
+    const { runner, channel } = this.#launch(`${this.#name}Worker-${++this.#workerCounter}`, [
+      this.#initializer,
+      this.#initargs,
+      this.#maxtasks,
+    ]);
+    const worker: Worker = {
+      process: runner,
+      conn: channel,
+      inflight: [],
+      sentAt: [],
+      lastResultAt: 0,
+      lastDuration: Infinity,
+      sent: 0,
+      functions: new Set(),
+      reading: false,
+      retiring: false,
+      gone: false,
+    };
+    this.#workers.add(worker);
+    this.#unjoined.add(worker);
+  }
+
+  #nextTask(): Task | undefined {
+    if (this.#retry.length > 0) return this.#retry.shift();
+    for (let i = 0; i < this.#queue.length; ) {
+      const job = this.#queue[i]!;
+      const task = job.take();
+      if (task) return task;
+      if (job.exhausted) this.#queue.splice(i, 1);
+      else i++;
+    }
+    return undefined;
+  }
+
+  /** Hands tasks to workers with room, the least busy first. */
+  #dispatch(): void {
+    if (this.#state === 'terminate') return;
+    for (let depth = 0; depth < PIPELINE; depth++) {
+      for (const worker of this.#workers) {
+        if (worker.retiring || worker.inflight.length > depth) continue;
+        if (depth > 0 && !(worker.lastDuration < SHORT_TASK_MS)) continue;
+        const task = this.#nextTask();
+        if (!task) {
+          this.#stopIdleWorkers();
+          return;
+        }
+        this.#send(worker, task);
+      }
+    }
+  }
+
+  #send(worker: Worker, task: Task): void {
+    if (worker.process.exitcode !== null) {
+      // Already known to have exited (killed while idle): the task has not started, so another worker runs it.
+      this.#retry.unshift(task);
+      void this.#workerLost(worker);
+      return;
+    }
+    try {
+      let fnId = functionIds.get(task.fn);
+      if (fnId === undefined) functionIds.set(task.fn, (fnId = functionIds.size + 1));
+      const known = worker.functions.has(fnId);
+      worker.conn.send([fnId, known ? null : task.fn, task.calls, task.star]);
+      if (!known) worker.functions.add(fnId);
+    } catch (error) {
+      if (error instanceof SerializationError) {
+        // Nothing was written: only this job fails.
+        task.job.chunkDone(task.index, false, error);
+        return;
+      }
+      // The worker is gone (broken pipe): another one runs the task.
+      this.#retry.unshift(task);
+      void this.#workerLost(worker);
+      return;
+    }
+    worker.inflight.push(task);
+    worker.sentAt.push(performance.now());
+    worker.sent++;
+    if (this.#maxtasks !== null && worker.sent >= this.#maxtasks) {
+      // It exits by itself after this task; its replacement starts now.
+      worker.retiring = true;
+      this.#workers.delete(worker);
+      if (this.#state === 'run' || this.#hasWork()) this.#startWorker();
+    }
+    if (!worker.reading) void this.#readLoop(worker);
+  }
+
+  async #readLoop(worker: Worker): Promise<void> {
+    worker.reading = true;
+    try {
+      while (worker.inflight.length > 0) {
+        let message: ResultMessage;
+        try {
+          message = (await worker.conn.recv()) as ResultMessage;
+        } catch {
+          await this.#workerLost(worker);
+          return;
+        }
+        const task = worker.inflight.shift()!;
+        const now = performance.now();
+        worker.lastDuration = now - Math.max(worker.sentAt.shift()!, worker.lastResultAt);
+        worker.lastResultAt = now;
+        task.job.chunkDone(task.index, message[0], message[1]);
+        this.#dispatch();
+      }
+    } finally {
+      worker.reading = false;
+    }
+    if (worker.retiring) this.#reap(worker);
+  }
+
+  #hasWork(): boolean {
+    return this.#retry.length > 0 || this.#queue.some((job) => !job.exhausted);
+  }
+
+  /** After close(), workers with nothing left to do are told to exit. */
+  #stopIdleWorkers(): void {
+    if (this.#state !== 'close' || this.#hasWork()) return;
+    for (const worker of [...this.#workers]) {
+      if (worker.inflight.length > 0) continue;
+      worker.retiring = true;
+      this.#workers.delete(worker);
+      try {
+        worker.conn.send(null);
+      } catch {
+        // Already gone: reaping finds out.
+      }
+      this.#reap(worker);
+    }
+  }
+
+  /** Joins a worker that is leaving and releases its pipe. */
+  #reap(worker: Worker): void {
+    if (worker.gone) return;
+    worker.gone = true;
+    void worker.process.join().then(() => {
+      worker.conn.close();
+      this.#unjoined.delete(worker);
+    });
+  }
+
+  /** A worker's pipe ended: fail the task it ran, give its other tasks to others, replace it. */
+  async #workerLost(worker: Worker): Promise<void> {
+    if (worker.gone) return;
+    worker.gone = true;
+    const wasActive = this.#workers.delete(worker);
+    const running = worker.inflight.shift();
+    worker.sentAt.length = 0;
+    this.#retry.unshift(...worker.inflight.splice(0));
+    worker.conn.close();
+    if (this.#state !== 'terminate' && wasActive && (this.#state === 'run' || this.#hasWork() || running)) this.#startWorker();
+    this.#dispatch();
+    await worker.process.join(2000);
+    if (worker.process.exitcode === null) {
+      worker.process.kill();
+      await worker.process.join();
+    }
+    this.#unjoined.delete(worker);
+    if (running && this.#state !== 'terminate') {
+      const cause = worker.process.error instanceof Error ? ` (${worker.process.error.message})` : '';
+      const error = new ProcessError(
+        `worker ${worker.process.name} (${this.#launchesThreads ? 'thread' : 'pid'} ${worker.process.pid}) ${describeExit(worker.process)}${cause} while running a task; ` +
+          'the task was lost (the other tasks went to the remaining workers)',
+      );
+      getLogger().debug('%s', error.message);
+      running.job.chunkDone(running.index, false, error);
+    }
+    this.#stopIdleWorkers();
+  }
+
+  // ---- ending ----------------------------------------------------------------
+
+  /** Prevents more submissions; the workers exit once the tasks already submitted are done. */
+  close(): void {
+    if (this.#state !== 'run') return;
+    this.#state = 'close';
+    this.#stopIdleWorkers();
+  }
+
+  /**
+   * Stops the workers at once (SIGTERM); results still pending reject with a
+   * ProcessError. Resolves once the worker processes have exited.
+   */
+  async terminate(): Promise<void> {
+    if (this.#state !== 'terminate') {
+      this.#state = 'terminate';
+      const error = new ProcessError('the pool was terminated before this task finished');
+      for (const job of [...this.#jobs]) job.fail(error);
+      this.#queue.length = 0;
+      this.#retry.length = 0;
+      for (const worker of this.#unjoined) {
+        worker.gone = true;
+        if (worker.process.exitcode === null) {
+          try {
+            worker.process.terminate();
+          } catch {
+            // Already reaped.
+          }
+        }
+        worker.conn.close();
+      }
+      this.#workers.clear();
+    }
+    await this.#joinAll();
+  }
+
+  /** Waits for the worker processes to exit; call close() or terminate() first (otherwise ValueError). */
+  async join(): Promise<void> {
+    if (this.#state === 'run') throw new ValueError('Pool is still running: call close() or terminate() before join()');
+    await this.#joinAll();
+  }
+
+  async #joinAll(): Promise<void> {
+    while (this.#unjoined.size > 0) {
+      const workers = [...this.#unjoined];
+      await Promise.all(workers.map((w) => w.process.join()));
+      for (const w of workers) {
+        if (w.process.exitcode !== null) {
+          if (this.#state === 'terminate') w.conn.close();
+          this.#unjoined.delete(w);
+        }
+      }
+    }
+  }
+
+  /** `await using pool = new Pool()`: terminates the pool, as Python's `with` does. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.terminate();
+  }
+
+  /** A short description: `<Pool state=RUN pool_size=4>`. */
+  toString(): string {
+    return `<Pool state=${this.#state.toUpperCase()} pool_size=${this.#processes}>`;
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * `ThreadPool`: Python's `multiprocessing.pool.ThreadPool`, the Pool API on
+ * worker threads (`node:worker_threads`) instead of processes. Threads start
+ * faster and share the process, but as in any Node worker thread, task
+ * functions still travel by reference (exported from a module) and
+ * arguments and results are copied.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker as Thread } from 'node:worker_threads';
+import { getExecArgv } from '@mpjs/process';
+import { defaultCodec } from '@mpjs/serialization';
+import { EOFError, normalizeTimeout } from '@mpjs/util';
+import type { TaskChannel, WorkerLauncher, WorkerRunner } from './channel.js';
+import { kLauncher, Pool, type PoolOptions } from './pool.js';
+import type { ThreadWorkerData } from './thread-worker.js';
+
+/** Options of `new ThreadPool()`: those of Pool but `context` (threads need none). */
+export type ThreadPoolOptions = Omit<PoolOptions, 'context'>;
+
+/** The thread entry next to this module: compiled `.js`, or the `.ts` source under a TypeScript loader. */
+function entryUrl(): URL {
+  const js = new URL('./thread-worker.js', import.meta.url);
+  return existsSync(js) ? js : new URL('./thread-worker.ts', import.meta.url);
+}
+
+/**
+ * The code a worker thread starts with. Loader hooks of `--import` do not reach
+ * worker threads in Node 20, so under tsx (TypeScript sources) the thread
+ * registers tsx itself before importing the entry and the task modules.
+ */
+function threadBootstrap(): string {
+  const entry = entryUrl();
+  const usesTsx = entry.pathname.endsWith('.ts') || getExecArgv().some((arg) => arg.includes('tsx'));
+  if (!usesTsx) return `import(${JSON.stringify(entry.href)})`;
+  const api = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  return `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`;
+}
+
+class ThreadRunner implements WorkerRunner, TaskChannel {
+  readonly name: string;
+  readonly #thread: Thread;
+  #exitcode: number | null = null;
+  #error: unknown;
+  readonly #threadId: number;
+  readonly #exited: Promise<void>;
+  readonly #inbox: Uint8Array[] = [];
+  #reader: { resolve(m: Uint8Array): void; reject(e: unknown): void } | undefined;
+
+  constructor(name: string, settings: Uint8Array) {
+    this.name = name;
+    const data: ThreadWorkerData = { settings };
+    // A dynamic import goes through the loaders of execArgv (a `.ts` entry needs them).
+    this.#thread = new Thread(threadBootstrap(), { eval: true, workerData: data, execArgv: getExecArgv(), name });
+    this.#thread.unref();
+    this.#threadId = this.#thread.threadId;
+    this.#thread.on('message', (message: Uint8Array) => {
+      const reader = this.#reader;
+      this.#reader = undefined;
+      if (reader) reader.resolve(message);
+      else this.#inbox.push(message);
+      this.#updateRef();
+    });
+    this.#thread.on('error', (error) => (this.#error = error)); // reported when a task is lost
+    this.#exited = new Promise((resolve) =>
+      this.#thread.once('exit', (code) => {
+        this.#exitcode = code;
+        const reader = this.#reader;
+        this.#reader = undefined;
+        reader?.reject(new EOFError(`worker thread ${name} ended`));
+        resolve();
+      }),
+    );
+  }
+
+  get pid(): number {
+    return this.#threadId;
+  }
+
+  /** The uncaught error that ended the thread, if any. */
+  get error(): unknown {
+    return this.#error;
+  }
+
+  get exitcode(): number | null {
+    return this.#exitcode;
+  }
+
+  /** Like a connection: the thread keeps the program alive only while a result is awaited. */
+  #updateRef(): void {
+    if (this.#reader) this.#thread.ref();
+    else this.#thread.unref();
+  }
+
+  send(obj: unknown): void {
+    if (this.#exitcode !== null) throw new EOFError(`worker thread ${this.name} has ended`);
+    const bytes = defaultCodec.encode(obj);
+    this.#thread.postMessage(bytes, [bytes.buffer as ArrayBuffer].filter((b) => b.byteLength === bytes.byteLength));
+  }
+
+  recv(): Promise<unknown> {
+    const next = this.#inbox.shift();
+    if (next) return defaultCodec.decodeAsync(next);
+    if (this.#exitcode !== null) return Promise.reject(new EOFError(`worker thread ${this.name} ended`));
+    return new Promise<Uint8Array>((resolve, reject) => {
+      this.#reader = { resolve, reject };
+      this.#updateRef();
+    }).then((m) => defaultCodec.decodeAsync(m));
+  }
+
+  close(): void {
+    if (this.#exitcode === null) this.#thread.postMessage(null);
+  }
+
+  async join(timeout?: number): Promise<void> {
+    const ms = normalizeTimeout(timeout);
+    if (ms === Infinity) return this.#exited;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.#exited, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+    clearTimeout(timer);
+  }
+
+  terminate(): void {
+    void this.#thread.terminate();
+  }
+
+  kill(): void {
+    void this.#thread.terminate();
+  }
+}
+
+const launchThread: WorkerLauncher = (name, [initializer, initargs, maxtasks]) => {
+  const runner = new ThreadRunner(name, defaultCodec.encode([initializer, initargs, maxtasks]));
+  return { runner, channel: runner };
+};
+
+/**
+ * A pool of worker threads with the API of {@link Pool} (Python's
+ * `ThreadPool`). `new ThreadPool(4)` or `new ThreadPool({ processes, initializer, initargs, maxtasksperchild })`.
+ */
+export class ThreadPool extends Pool {
+  constructor(options?: number | ThreadPoolOptions | null) {
+    const opts: ThreadPoolOptions = typeof options === 'number' ? { processes: options } : (options ?? {});
+    super({ ...opts, [kLauncher]: launchThread } as PoolOptions);
+  }
+}

@@ -1,0 +1,165 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { range } from './helpers.js';
+import { pidAlive } from '@mpjs/test-utils';
+import { AsyncResult, MaybeEncodingError, Pool, ProcessError, TimeoutError, ValueError } from '../src/index.js';
+import { add, failAsync, failOn13, pid, sleepPid, slowSquare, square, TaskError, unsendable } from './fixtures/tasks.js';
+
+describe('a running pool', () => {
+  let pool: Pool;
+  beforeAll(() => {
+    pool = new Pool(2);
+  });
+  afterAll(async () => {
+    const pids = pool.pids;
+    pool.close();
+    await pool.join();
+    expect(pids.filter(pidAlive)).toEqual([]);
+  });
+
+  test('apply runs the function in a worker process', async () => {
+    expect(await pool.apply(add, [2, 3])).toBe(5);
+    const workerPid = await pool.apply(pid);
+    expect(workerPid).not.toBe(process.pid);
+    expect(pool.pids).toContain(workerPid);
+  });
+
+  test('applyAsync returns an AsyncResult and calls the callback', async () => {
+    const seen: number[] = [];
+    const result = pool.applyAsync(slowSquare, [7, 50], { callback: (v) => seen.push(v) });
+    expect(result).toBeInstanceOf(AsyncResult);
+    expect(result.ready()).toBe(false);
+    expect(() => result.successful()).toThrow(ValueError);
+    await expect(result.get(1)).rejects.toThrow(TimeoutError);
+    await result.wait();
+    expect(result.ready()).toBe(true);
+    expect(result.successful()).toBe(true);
+    expect(await result.get()).toBe(49);
+    expect(seen).toEqual([49]);
+  });
+
+  test('wait(timeout) resolves without the result when it is not ready', async () => {
+    const result = pool.applyAsync(sleepPid, [300]);
+    await result.wait(20);
+    expect(result.ready()).toBe(false);
+    expect(typeof (await result.get())).toBe('number');
+  });
+
+  test('errors arrive as their own class with the worker stack', async () => {
+    const error = (await pool.apply(failOn13, [13]).catch((e: unknown) => e)) as TaskError;
+    expect(error).toBeInstanceOf(TaskError);
+    expect(error.message).toBe('unlucky 13');
+    expect(error.item).toBe(13);
+    expect(error.stack).toContain('failOn13');
+    expect(error.stack).toContain('tasks.ts');
+    const errors: unknown[] = [];
+    const result = pool.applyAsync(failAsync, ['boom'], { errorCallback: (e) => errors.push(e) });
+    await result.wait();
+    expect(result.successful()).toBe(false);
+    await expect(result.get()).rejects.toThrow(RangeError);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(RangeError);
+  });
+
+  test('map keeps the order; async functions are awaited', async () => {
+    expect(await pool.map(square, range(100))).toEqual(range(100).map((x) => x * x));
+    expect(await pool.map(slowSquare, [3, 1, 2], { chunksize: 1 })).toEqual([9, 1, 4]);
+    expect(await pool.map(square, new Set([5, 6]))).toEqual([25, 36]);
+  });
+
+  test('map spreads chunks over both workers', async () => {
+    const pids = await pool.map(sleepPid, [100, 100, 100, 100], { chunksize: 1 });
+    expect(new Set(pids).size).toBe(2);
+  });
+
+  test('empty inputs give empty results', async () => {
+    expect(await pool.map(square, [])).toEqual([]);
+    expect(await pool.starmap(add, [])).toEqual([]);
+    const result = pool.mapAsync(square, []);
+    expect(result.ready()).toBe(true);
+    expect(await result.get()).toEqual([]);
+  });
+
+  test('starmap spreads argument lists; mapAsync/starmapAsync call back', async () => {
+    expect(await pool.starmap(add, [[1, 2], [3, 4], [5, 6]])).toEqual([3, 7, 11]);
+    const got: number[][] = [];
+    const r = pool.starmapAsync(add, [[1, 1], [2, 2]], { callback: (v) => got.push(v) });
+    expect(await r.get()).toEqual([2, 4]);
+    expect(got).toEqual([[2, 4]]);
+    expect(await pool.mapAsync(square, [4], { chunksize: 3 }).get()).toEqual([16]);
+  });
+
+  test('a failing item fails the whole map with its error', async () => {
+    await expect(pool.map(failOn13, range(20), { chunksize: 2 })).rejects.toThrow(TaskError);
+    // The pool is still usable afterwards.
+    expect(await pool.map(failOn13, [1, 2])).toEqual([1, 4]);
+  });
+
+  test('bad arguments are refused with clear errors', async () => {
+    await expect(pool.map(square, [1], { chunksize: 0 })).rejects.toThrow(ValueError);
+    await expect(pool.apply(42 as unknown as () => void)).rejects.toThrow(TypeError);
+    await expect(pool.starmap(add, [1 as unknown as [number, number]])).rejects.toThrow(TypeError);
+    expect(() => pool.mapAsync(square, [1], { chunksize: 1.5 })).toThrow(ValueError);
+    expect(() => new Pool(0)).toThrow(ValueError);
+    expect(() => new Pool({ processes: 1, maxtasksperchild: 0 })).toThrow(ValueError);
+  });
+
+  test('a closure is refused at submission; an unsendable result is a MaybeEncodingError', async () => {
+    await expect(pool.apply(() => 1)).rejects.toThrow(/exported|closure|function/i);
+    await expect(pool.apply(unsendable)).rejects.toThrow(MaybeEncodingError);
+    expect(await pool.apply(add, [1, 1])).toBe(2);
+  });
+
+  test('an AbortSignal cancels tasks not yet started', async () => {
+    const controller = new AbortController();
+    const blockers = [pool.applyAsync(sleepPid, [150]), pool.applyAsync(sleepPid, [150]), pool.applyAsync(sleepPid, [150]), pool.applyAsync(sleepPid, [150])];
+    const cancelled = pool.map(square, range(10), { chunksize: 1, signal: controller.signal });
+    controller.abort(new Error('no longer needed'));
+    await expect(cancelled).rejects.toThrow('no longer needed');
+    await Promise.all(blockers.map((b) => b.get()));
+    const before = new AbortController();
+    before.abort();
+    await expect(pool.apply(square, [2], { signal: before.signal })).rejects.toThrow();
+  });
+
+  test('join() while running is a ValueError', async () => {
+    await expect(pool.join()).rejects.toThrow(ValueError);
+  });
+});
+
+describe('closing and terminating', () => {
+  test('close lets submitted tasks finish; join waits for the workers; then submitting is a ValueError', async () => {
+    const pool = new Pool(2);
+    const pids = pool.pids;
+    const result = pool.mapAsync(slowSquare, range(6), { chunksize: 1 });
+    pool.close();
+    expect(() => pool.applyAsync(square, [1])).toThrow(ValueError);
+    await expect(pool.map(square, [1])).rejects.toThrow(/Pool not running/);
+    await pool.join();
+    expect(await result.get()).toEqual(range(6).map((x) => x * x));
+    expect(pids.filter(pidAlive)).toEqual([]);
+  });
+
+  test('terminate stops the workers and rejects pending results', async () => {
+    const pool = new Pool(2);
+    const pids = pool.pids;
+    const pending = pool.applyAsync(sleepPid, [10_000]);
+    const queued = pool.map(square, range(50), { chunksize: 1 }).catch((e: unknown) => e);
+    await pool.terminate();
+    await expect(pending.get()).rejects.toThrow(ProcessError);
+    expect(await queued).toBeInstanceOf(ProcessError);
+    expect(String(await queued)).toMatch(/terminated/);
+    expect(pids.filter(pidAlive)).toEqual([]);
+    await expect(pool.apply(square, [1])).rejects.toThrow(ValueError);
+    await pool.join();
+  });
+
+  test('await using terminates the pool', async () => {
+    let pids: number[];
+    {
+      await using pool = new Pool(1);
+      pids = pool.pids;
+      expect(await pool.apply(square, [3])).toBe(9);
+    }
+    expect(pids.filter(pidAlive)).toEqual([]);
+  });
+});

@@ -1,0 +1,87 @@
+import { describe, expect, test } from '@jest/globals';
+import { range } from './helpers.js';
+import { eventually, pidAlive } from '@mpjs/test-utils';
+import { Pool, ProcessError } from '../src/index.js';
+import { exitOn, init, initState, killSelf, pid, sleepPid, square } from './fixtures/tasks.js';
+
+describe('workers that die or retire', () => {
+  test('a worker that exits fails only its task, naming the exit code; a new worker takes its place', async () => {
+    const pool = new Pool(2);
+    try {
+      const before = pool.pids;
+      const error = (await pool.apply(exitOn, [5, 5, 7]).catch((e: unknown) => e)) as Error;
+      expect(error).toBeInstanceOf(ProcessError);
+      expect(error.message).toMatch(/exit code 7/);
+      // Other tasks complete, on a replaced worker set.
+      expect(await pool.map(square, range(20), { chunksize: 1 })).toEqual(range(20).map((x) => x * x));
+      expect(pool.pids).toHaveLength(2);
+      expect(pool.pids.filter((p) => !before.includes(p))).toHaveLength(1);
+    } finally {
+      await pool.terminate();
+    }
+  });
+
+  test('a worker killed by SIGKILL in the middle of a map fails the map promptly, naming the signal', async () => {
+    const pool = new Pool(2);
+    try {
+      const results = range(8).map((i) => pool.applyAsync(sleepPid, [30 + i]));
+      const killed = pool.applyAsync(killSelf);
+      const error = (await killed.get(10_000).catch((e: unknown) => e)) as Error;
+      expect(error).toBeInstanceOf(ProcessError);
+      expect(error.message).toMatch(/SIGKILL/);
+      const pids = await Promise.all(results.map((r) => r.get(10_000)));
+      expect(pids).toHaveLength(8);
+      expect(await pool.apply(square, [4])).toBe(16);
+    } finally {
+      await pool.terminate();
+    }
+  });
+
+  test('an idle worker killed from outside is replaced when work comes', async () => {
+    const pool = new Pool(1);
+    try {
+      const [first] = pool.pids;
+      expect(await pool.apply(pid)).toBe(first);
+      process.kill(first!, 'SIGKILL');
+      // Once the parent has reaped it, the pool knows it is gone and does not hand it the next task.
+      expect(await eventually(() => !pidAlive(first!), 5_000)).toBe(true);
+      const next = await pool.apply(pid);
+      expect(next).not.toBe(first);
+      expect(pidAlive(first!)).toBe(false);
+    } finally {
+      await pool.terminate();
+    }
+  });
+
+  test('maxtasksperchild replaces a worker after that many tasks', async () => {
+    const pool = new Pool({ processes: 1, maxtasksperchild: 2 });
+    try {
+      const pids: number[] = [];
+      for (let i = 0; i < 6; i++) pids.push(await pool.apply(pid));
+      expect(new Set(pids).size).toBe(3);
+      expect(pids[0]).toBe(pids[1]);
+      expect(pids[1]).not.toBe(pids[2]);
+      // A map's chunks count as tasks too.
+      const chunkPids = await pool.map(sleepPid, [1, 1, 1, 1], { chunksize: 1 });
+      expect(new Set(chunkPids).size).toBe(2);
+      pool.close();
+      await pool.join();
+      expect([...pids, ...chunkPids].filter(pidAlive)).toEqual([]);
+    } finally {
+      await pool.terminate();
+    }
+  });
+
+  test('the initializer runs once in each worker with initargs', async () => {
+    const pool = new Pool({ processes: 2, initializer: init, initargs: ['a', 1] });
+    try {
+      const states = await pool.map(initState, [1, 2, 3, 4, 5, 6], { chunksize: 1 });
+      for (const state of states) {
+        expect(state.args).toEqual(['a', 1]);
+        expect(state.count).toBe(1);
+      }
+    } finally {
+      await pool.terminate();
+    }
+  });
+});

@@ -1,0 +1,106 @@
+/**
+ * Managers, side by side with CPython's `multiprocessing.Manager()`:
+ *
+ * - `Manager()` start-up and `shutdown()`, ms (a server process each time);
+ * - a `dict` proxy's `set` followed by `get` (two round trips to the server), µs.
+ *
+ * Medians of three runs, after a warm-up. Start-up is dominated by launching
+ * a Node interpreter for the server (CPython forks or spawns its own).
+ */
+import { Manager, type ManagerOptions } from '@mpjs/managers';
+import { getContext } from '@mpjs/process';
+import { medianOf, type Workload } from '../harness.js';
+
+const START_RUNS = 5;
+const ROUND_TRIPS = 5_000;
+const WARM_UP = 3_000;
+
+/** ms per Manager() start + shutdown. */
+async function startShutdown(options: ManagerOptions = {}): Promise<number> {
+  // Warm-up: the first start pays for loading modules in this process (and starting the forkserver).
+  await (await Manager(options)).shutdown();
+  const t0 = performance.now();
+  for (let i = 0; i < START_RUNS; i++) {
+    const m = await Manager(options);
+    await m.shutdown();
+  }
+  return (performance.now() - t0) / START_RUNS;
+}
+
+/** µs per `d.set(k, v)` + `d.get(k)`. */
+async function dictRoundTrip(): Promise<number> {
+  const m = await Manager();
+  try {
+    const d = await m.dict<string, number>();
+    for (let i = 0; i < WARM_UP; i++) {
+      await d.set('k', i);
+      await d.get('k');
+    }
+    const t0 = performance.now();
+    for (let i = 0; i < ROUND_TRIPS; i++) {
+      await d.set('k', i);
+      if ((await d.get('k')) !== i) throw new Error('managers workload: dict returned the wrong value');
+    }
+    return ((performance.now() - t0) * 1000) / ROUND_TRIPS;
+  } finally {
+    await m.shutdown();
+  }
+}
+
+const PY_START = `
+import multiprocessing as mp, time
+if __name__ == '__main__':
+    mp.Manager().shutdown()
+    t0 = time.perf_counter()
+    for _ in range(${START_RUNS}):
+        m = mp.Manager()
+        m.shutdown()
+    print((time.perf_counter() - t0) * 1000 / ${START_RUNS})
+`;
+
+const PY_DICT = `
+import multiprocessing as mp, time
+if __name__ == '__main__':
+    with mp.Manager() as m:
+        d = m.dict()
+        for i in range(${WARM_UP}):
+            d['k'] = i
+            d['k']
+        t0 = time.perf_counter()
+        for i in range(${ROUND_TRIPS}):
+            d['k'] = i
+            assert d['k'] == i
+        print((time.perf_counter() - t0) * 1e6 / ${ROUND_TRIPS})
+`;
+
+const workloads: Workload[] = [
+  {
+    group: 'managers',
+    name: 'Manager() start + shutdown',
+    unit: 'ms',
+    lowerIsBetter: true,
+    node: () => medianOf(3, () => startShutdown()),
+    python: PY_START,
+    others: {
+      // The server handed to a warm interpreter of the forkserver start method.
+      'mpjs forkserver': async () => {
+        const ctx = getContext('forkserver');
+        try {
+          return await medianOf(3, () => startShutdown({ ctx }));
+        } finally {
+          await ctx.stopForkserver();
+        }
+      },
+    },
+  },
+  {
+    group: 'managers',
+    name: 'dict proxy set + get round trip',
+    unit: 'µs',
+    lowerIsBetter: true,
+    node: () => medianOf(3, dictRoundTrip),
+    python: PY_DICT,
+  },
+];
+
+export default workloads;

@@ -1,0 +1,181 @@
+/**
+ * `Pool(2)` side by side with CPython's `multiprocessing.Pool(2)`: map with
+ * the default chunk size and with chunksize 1, the round trip of one
+ * `applyAsync().get()`, `imapUnordered`, and the start-up of a pool to its
+ * first result. Each figure is the median of several runs on a pool that has
+ * already done one run (workers started, task module imported), except the
+ * start-up figure. Start-up uses the forkserver context, whose warm
+ * interpreters (kept ready in the background, as Python's fork server forks
+ * from a waiting server) take a worker in milliseconds.
+ */
+import { getContext } from '@mpjs/process';
+import { Pool } from '@mpjs/pool';
+import type { Workload } from '../harness.js';
+import { square } from './pool-tasks.js';
+
+const RUNS = 7;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+
+/** Median time (ms) of `fn` on a warm pool of 2 workers. */
+async function onPool(fn: (pool: Pool) => Promise<unknown>): Promise<number> {
+  const pool = new Pool(2);
+  try {
+    await fn(pool); // workers up, task module imported, code paths warm
+    const times: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const t0 = performance.now();
+      await fn(pool);
+      times.push(performance.now() - t0);
+    }
+    return median(times);
+  } finally {
+    await pool.terminate();
+  }
+}
+
+async function check(values: Promise<number[]>, n: number): Promise<void> {
+  const got = await values;
+  if (got.length !== n || got[n - 1] !== (n - 1) * (n - 1)) throw new Error('pool returned wrong results');
+}
+
+async function imapUnordered(pool: Pool, n: number, chunksize: number): Promise<void> {
+  let sum = 0;
+  let count = 0;
+  for await (const v of pool.imapUnordered(square, range(n), { chunksize })) {
+    sum += v;
+    count++;
+  }
+  if (count !== n || sum <= 0) throw new Error('imapUnordered returned wrong results');
+}
+
+async function roundTrip(): Promise<number> {
+  const pool = new Pool(2);
+  try {
+    const n = 2000;
+    for (let i = 0; i < 200; i++) await pool.applyAsync(square, [i]).get();
+    const times: number[] = [];
+    for (let run = 0; run < 5; run++) {
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) await pool.applyAsync(square, [i]).get();
+      times.push(((performance.now() - t0) * 1000) / n);
+    }
+    return median(times);
+  } finally {
+    await pool.terminate();
+  }
+}
+
+async function startup(): Promise<number> {
+  const ctx = getContext('forkserver');
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < 5; i++) {
+      await ctx.ensureRunning();
+      const t0 = performance.now();
+      const pool = new Pool({ processes: 2, context: ctx });
+      await pool.apply(square, [3]);
+      times.push(performance.now() - t0);
+      await pool.terminate();
+    }
+  } finally {
+    await ctx.stopForkserver();
+  }
+  return median(times.slice(1));
+}
+
+const PY_HEAD = `
+import multiprocessing as mp, time, statistics
+def square(x):
+    return x * x
+`;
+
+function pyOnPool(body: string): string {
+  return `${PY_HEAD}
+def run(pool):
+${body}
+
+if __name__ == '__main__':
+    with mp.Pool(2) as pool:
+        run(pool)
+        times = []
+        for _ in range(${RUNS}):
+            t = time.perf_counter()
+            run(pool)
+            times.append((time.perf_counter() - t) * 1000)
+    print(statistics.median(times))
+`;
+}
+
+const workloads: Workload[] = [
+  {
+    group: 'pool',
+    name: 'map(square, 100k items), default chunksize',
+    unit: 'ms',
+    lowerIsBetter: true,
+    node: () => onPool((pool) => check(pool.map(square, range(100_000)), 100_000)),
+    python: pyOnPool('    pool.map(square, range(100000))'),
+  },
+  {
+    group: 'pool',
+    name: 'map(square, 10k items), chunksize 1',
+    unit: 'ms',
+    lowerIsBetter: true,
+    node: () => onPool((pool) => check(pool.map(square, range(10_000), { chunksize: 1 }), 10_000)),
+    python: pyOnPool('    pool.map(square, range(10000), chunksize=1)'),
+  },
+  {
+    group: 'pool',
+    name: 'applyAsync(square).get() round trip',
+    unit: 'µs',
+    lowerIsBetter: true,
+    node: roundTrip,
+    python: `${PY_HEAD}
+if __name__ == '__main__':
+    with mp.Pool(2) as pool:
+        for i in range(200):
+            pool.apply_async(square, (i,)).get()
+        times = []
+        for _ in range(5):
+            t = time.perf_counter()
+            for i in range(2000):
+                pool.apply_async(square, (i,)).get()
+            times.append((time.perf_counter() - t) * 1e6 / 2000)
+    print(statistics.median(times))
+`,
+  },
+  {
+    group: 'pool',
+    name: 'imapUnordered(square, 100k items), chunksize 100',
+    unit: 'ms',
+    lowerIsBetter: true,
+    node: () => onPool((pool) => imapUnordered(pool, 100_000, 100)),
+    python: pyOnPool('    for _ in pool.imap_unordered(square, range(100000), chunksize=100):\n        pass'),
+  },
+  {
+    group: 'pool',
+    name: 'start-up: Pool(2) to first result (forkserver context)',
+    unit: 'ms',
+    lowerIsBetter: true,
+    node: startup,
+    python: `${PY_HEAD}
+if __name__ == '__main__':
+    times = []
+    for _ in range(5):
+        t = time.perf_counter()
+        pool = mp.Pool(2)
+        pool.apply(square, (3,))
+        times.append((time.perf_counter() - t) * 1000)
+        pool.terminate()
+        pool.join()
+    print(statistics.median(times[1:]))
+`,
+  },
+];
+
+export default workloads;
