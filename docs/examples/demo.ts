@@ -1,14 +1,30 @@
-// What mpjs does, in one run: real processes sharing a lock-guarded counter in
-// shared memory, producers and consumers talking through a Queue, and children
-// filling a dict that lives in a Manager's server process.
+// What mpjs does, in one run: a Pool spreading work over processes, real
+// processes sharing a lock-guarded counter in shared memory, producers and
+// consumers talking through a Queue, and children filling a dict that lives in
+// a Manager's server process.
 // Run: pnpm demo   (or: node --import tsx docs/examples/demo.ts)
 import { Process, currentProcess, runMain } from '@mpjs/process';
 import { Value } from '@mpjs/sharedctypes';
 import { Queue } from '@mpjs/queues';
 import { Manager, type DictProxy } from '@mpjs/managers';
+import { Pool } from '@mpjs/pool';
 
 const INCREMENTS = 100_000;
 const ITEMS_PER_PRODUCER = 10_000;
+
+/** A CPU-bound task: the sum of the primes below `n`, and which process computed it. */
+export function sumPrimes(n: number): [number, number] {
+  let sum = 0;
+  for (let k = 2; k < n; k++) {
+    let prime = true;
+    for (let d = 2; d * d <= k; d++) if (k % d === 0) {
+      prime = false;
+      break;
+    }
+    if (prime) sum += k;
+  }
+  return [sum, process.pid];
+}
 
 /** Adds 1 to the shared counter `times` times, each time under the counter's lock. */
 export function addMany(counter: Value<'i'>, times: number): void {
@@ -57,6 +73,14 @@ async function joinAll(processes: Process[]): Promise<void> {
 await runMain(import.meta, async () => {
   console.log(`main process ${process.pid}`);
 
+  // 0. A Pool of two worker processes maps a CPU-bound function over a list.
+  {
+    await using pool = new Pool(2);
+    const results = await pool.map(sumPrimes, [100_000, 200_000, 300_000, 400_000], { chunksize: 1 });
+    const pids = [...new Set(results.map(([, pid]) => pid))];
+    console.log(`pool: sums of primes ${results.map(([sum]) => sum).join(', ')} computed by worker pids ${pids.join(', ')}`);
+  }
+
   // 1. Two processes, one counter in shared memory, guarded by its lock.
   const counter = new Value('i', 0);
   const adders = [1, 2].map(() => new Process({ target: addMany, args: [counter, INCREMENTS] }));
@@ -77,6 +101,6 @@ await runMain(import.meta, async () => {
   await using manager = await Manager();
   const registry = await manager.dict<string, number>();
   await joinAll([1, 2, 3].map(() => new Process({ target: checkIn, args: [registry] })));
-  const entries = [...(await registry.items())].sort();
+  const entries = (await registry.items()).sort((a, b) => a[1] - b[1]);
   console.log(`manager dict: ${entries.map(([name, pid]) => `${name}=${pid}`).join(', ')}`);
 });

@@ -93,8 +93,20 @@ export const bindingPath: string = path.join(
   `@mpjs+native.abi${process.versions.modules}.node`,
 );
 
+/** node-gyp-build's resolver: the binary for this platform, arch and ABI under prebuilds/ (or build/Release). */
+interface NodeGypBuild {
+  resolve(dir: string): string;
+}
+
 function loadBinding(): NativeBinding {
-  if (!existsSync(bindingPath)) {
+  const require = createRequire(import.meta.url);
+  let resolved: string | undefined;
+  try {
+    resolved = (require('node-gyp-build') as NodeGypBuild).resolve(packageRoot);
+  } catch {
+    resolved = undefined;
+  }
+  if (resolved === undefined || !existsSync(bindingPath)) {
     const error = new Error(
       `the native addon of @mpjs/native is not built for Node.js ${process.version} ` +
         `(ABI ${process.versions.modules}, ${process.platform}-${process.arch}): ${bindingPath} is missing. ` +
@@ -102,7 +114,7 @@ function loadBinding(): NativeBinding {
     );
     throw Object.assign(error, { code: 'ERR_MP_NATIVE_NOT_BUILT' });
   }
-  return createRequire(import.meta.url)(bindingPath) as NativeBinding;
+  return require(resolved) as NativeBinding;
 }
 
 /** The loaded addon of this thread (each worker thread loads its own instance). */
