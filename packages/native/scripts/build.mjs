@@ -154,12 +154,21 @@ function withLock(fn) {
 function compile() {
   const nodedir = findNodeDir();
   log(`building for Node.js ${process.version} (ABI ${abi}) with headers from ${nodedir}`);
-  run(process.execPath, [findNodeGyp(), 'rebuild', '--release', `--nodedir=${nodedir}`, '--jobs=max']);
+  // npm/pnpm export .npmrc's nodedir as npm_config_nodedir, which node-gyp prefers to --nodedir:
+  // set both, or a build for another Node.js silently uses the wrong headers.
+  const env = { ...process.env, npm_config_nodedir: nodedir, NPM_CONFIG_NODEDIR: nodedir };
+  run(process.execPath, [findNodeGyp(), 'rebuild', '--release', `--nodedir=${nodedir}`, '--jobs=max'], env);
   const built = path.join(root, 'build', 'Release', 'mpjs_native.node');
   if (!existsSync(built)) fail(`node-gyp finished but ${built} is missing`);
   mkdirSync(platformDir, { recursive: true });
   // Moved, not copied: build/ holds the scratch of whichever ABI was built last.
   renameSync(built, binary);
+  try {
+    createRequire(path.join(root, 'package.json'))(binary);
+  } catch (error) {
+    rmSync(binary, { force: true });
+    fail(`the binary built for Node.js ${process.version} does not load in it: ${error.message}`);
+  }
   log(`built ${path.relative(root, binary)}`);
 }
 

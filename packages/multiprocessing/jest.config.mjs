@@ -1,0 +1,2 @@
+import base from '../../tooling/jest/jest.base.mjs';
+export default { ...base };
