@@ -3,7 +3,7 @@
  * fixtures through tsx, and every process a test file starts carries a marker
  * in its environment, so the tests can check that none outlives them.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { processesWithEnv } from '@mpjs/test-utils';
 import { randomUUID } from 'node:crypto';
 
 process.env.MPJS_EXEC_ARGV = '--import tsx';
@@ -14,14 +14,5 @@ process.env.MPJS_TEST_MARKER = marker;
 
 /** Pids of live processes whose environment holds the marker, other than this one. */
 export function markedProcesses(): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/environ`, 'latin1').includes(marker)) found.push(Number(entry));
-    } catch {
-      // Gone, or not ours.
-    }
-  }
-  return found;
+  return processesWithEnv(marker);
 }

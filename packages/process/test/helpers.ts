@@ -3,7 +3,8 @@
  * through tsx, results come back in temp files, and every process started by
  * a test carries a marker in its environment so leaks can be found.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { processesWithEnv } from '@mpjs/test-utils';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -34,18 +35,7 @@ export function readJson<T = unknown>(file: string): T {
 
 /** Pids of live processes (zombies included) whose environment holds `value`, other than this one. */
 export function processesWith(value: string = marker): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const pid = Number(entry);
-    if (pid === process.pid) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/environ`, 'latin1').includes(value)) found.push(pid);
-    } catch {
-      // gone, or not ours
-    }
-  }
-  return found;
+  return processesWithEnv(value);
 }
 
 /** The state letter of a process (`R`, `S`, `Z`…), or null if there is none. */

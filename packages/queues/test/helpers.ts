@@ -3,7 +3,8 @@
  * TypeScript fixtures through tsx, and every process a test starts carries a
  * marker in its environment, so that none can outlive the tests unnoticed.
  */
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { processesWithEnv } from '@mpjs/test-utils';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 
 /** Children of jest load TypeScript fixtures: they need the loader. */
@@ -17,16 +18,7 @@ process.env.MPJS_TEST_MARKER = marker;
 
 /** Pids of live processes (zombies included) whose environment holds the marker, other than this one. */
 export function markedProcesses(): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/environ`, 'latin1').includes(marker)) found.push(Number(entry));
-    } catch {
-      // Gone, or not ours.
-    }
-  }
-  return found;
+  return processesWithEnv(marker);
 }
 
 /** Descriptors of anonymous shared memory (memfd) this process holds: one per queue object not yet closed. */

@@ -6,11 +6,11 @@
  * (handles then travel over a Unix socket; `spawnCtx` passes them in the
  * child's descriptor table).
  */
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { activeChildren, getContext, setForkserverPreload, type BaseContext, type ForkServerContext, type Process } from '@mpjs/process';
-import { eventually } from '@mpjs/test-utils';
+import { eventually, processesWithEnv } from '@mpjs/test-utils';
 
 process.env.MPJS_EXEC_ARGV = '--import tsx';
 // Children make no TLS connections; without the extra CA bundle they start ~30 ms faster.
@@ -36,18 +36,7 @@ export function fixture(name: string): string {
 
 /** Pids of live processes whose environment holds `value`, other than this one. */
 export function processesWith(value: string = marker): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const pid = Number(entry);
-    if (pid === process.pid) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/environ`, 'latin1').includes(value)) found.push(pid);
-    } catch {
-      // gone, or not ours
-    }
-  }
-  return found;
+  return processesWithEnv(value);
 }
 
 /** Stops the forkserver and checks that no process this file started is left. */

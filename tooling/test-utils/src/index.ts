@@ -3,7 +3,7 @@
  * child Node process, and check that nothing (shared memory, processes) leaks.
  */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Result of a finished child. */
 export interface ChildResult {
@@ -87,4 +87,22 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
     if (Date.now() >= end) return false;
     await new Promise((r) => setTimeout(r, interval));
   }
+}
+
+/**
+ * Pids of live processes (zombies included), other than this one, whose
+ * environment contains `value`. A test file puts a random marker in its
+ * environment, so every process it starts inherits it and leaks are found.
+ */
+export function processesWithEnv(value: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/environ`, 'latin1').includes(value)) found.push(Number(entry));
+    } catch {
+      // Gone, or not ours.
+    }
+  }
+  return found;
 }
