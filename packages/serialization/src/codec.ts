@@ -45,3 +45,22 @@ export function isCodec(value: unknown): value is Codec {
   const c = value as Partial<Codec>;
   return typeof c.name === 'string' && typeof c.encode === 'function' && typeof c.decode === 'function' && typeof c.decodeAsync === 'function';
 }
+
+/**
+ * A frozen {@link Codec} from a synchronous encode/decode pair that needs no
+ * module imports: `decodeAsync` is `decode` with its error as a rejection.
+ */
+export function plainCodec(name: string, encode: (value: unknown) => Uint8Array, decode: (bytes: Uint8Array) => unknown): Codec {
+  return Object.freeze({
+    name,
+    encode,
+    decode,
+    decodeAsync: (bytes: Uint8Array): Promise<unknown> => {
+      try {
+        return Promise.resolve(decode(bytes));
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+    },
+  });
+}

@@ -3,7 +3,7 @@
  * (functions and `undefined` properties are dropped, Map/Set become `{}`,
  * bigints and cycles are refused). No handles can travel.
  */
-import type { Codec } from './codec.js';
+import { plainCodec, type Codec } from './codec.js';
 import { DecodeError, SerializationError } from './errors.js';
 
 function encode(value: unknown): Uint8Array {
@@ -28,15 +28,4 @@ function decode(bytes: Uint8Array): unknown {
 }
 
 /** JSON (UTF-8) through the {@link Codec} interface. */
-export const jsonCodec: Codec = Object.freeze({
-  name: 'json',
-  encode,
-  decode,
-  decodeAsync: (bytes: Uint8Array): Promise<unknown> => {
-    try {
-      return Promise.resolve(decode(bytes));
-    } catch (error) {
-      return Promise.reject(error as Error);
-    }
-  },
-});
+export const jsonCodec: Codec = plainCodec('json', encode, decode);

@@ -4,7 +4,7 @@
  * no classes (instances arrive as plain objects) and no handles.
  */
 import { deserialize, serialize } from 'node:v8';
-import type { Codec } from './codec.js';
+import { plainCodec, type Codec } from './codec.js';
 import { DecodeError, SerializationError } from './errors.js';
 
 function encode(value: unknown): Uint8Array {
@@ -25,15 +25,4 @@ function decode(bytes: Uint8Array): unknown {
 }
 
 /** `v8.serialize`/`v8.deserialize` through the {@link Codec} interface. */
-export const v8Codec: Codec = Object.freeze({
-  name: 'v8',
-  encode,
-  decode,
-  decodeAsync: (bytes: Uint8Array): Promise<unknown> => {
-    try {
-      return Promise.resolve(decode(bytes));
-    } catch (error) {
-      return Promise.reject(error as Error);
-    }
-  },
-});
+export const v8Codec: Codec = plainCodec('v8', encode, decode);
