@@ -267,10 +267,12 @@ export class IMapIterator<T> implements AsyncIterableIterator<T> {
     while (this.#waiters.length > 0) {
       const entry = job.queue.shift();
       if (entry) {
-        job.consumed(entry);
+        // Hand the entry to its waiter before consumed(): that may read more input and, when a
+        // result arrives at once, re-enter this loop, which must not find this waiter still queued.
         const waiter = this.#waiters.shift()!;
         if (entry.ok) waiter.resolve({ done: false, value: entry.value });
         else waiter.reject(entry.value);
+        job.consumed(entry);
       } else if (job.failure) {
         this.#waiters.shift()!.reject(job.failure.error);
       } else if (job.cancelled || job.complete) {
