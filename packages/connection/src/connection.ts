@@ -64,14 +64,27 @@ export interface ConnectionOptions {
    * connection without one can send only plain data.
    */
   fdChannel?: number;
+  /**
+   * Read whatever has arrived, several messages at a time, instead of
+   * exactly one frame per read as CPython does (default false). Faster for
+   * many small messages, but bytes read ahead live in this object: such a
+   * connection cannot be sent to another process while it holds input that
+   * was not received yet, and no other process may read the same descriptor.
+   */
+  readAhead?: boolean;
 }
 
 /** Internal to this package: batch frames into one write (see `Connection[kCork]`). */
 export const kCork = Symbol('mpjs.connection.cork');
 /** Internal to this package: write the frames held back by `kCork`. */
 export const kUncork = Symbol('mpjs.connection.uncork');
+/** Internal to this package: whether input read ahead is held by the object. */
+const kHoldsInput = Symbol('mpjs.connection.holdsInput');
 /** Internal to this package: whether input has already arrived, checked synchronously. */
 export const kHasInput = Symbol('mpjs.connection.hasInput');
+
+/** Size of one read when reading ahead. */
+const READ_AHEAD_SIZE = 64 * 1024;
 
 /** Payloads up to this size are copied next to their header and written with one syscall. */
 const SMALL_FRAME = 64 * 1024;
@@ -195,6 +208,8 @@ export class Connection implements Waitable, Disposable {
   readonly #fdChannel: FdChannel | undefined;
   /** Whether reads go through `onread` (exact reads into our buffers) or through 'data' events. */
   readonly #exactReads: boolean;
+  /** With `readAhead`: where a read that may hold several messages lands. */
+  readonly #readAheadBuffer: Buffer | undefined;
   #readable: boolean;
   #writable: boolean;
   #closed = false;
@@ -246,6 +261,7 @@ export class Connection implements Waitable, Disposable {
       throw new ValueError(`invalid handle: ${String(handle)}`);
     }
     this.#fdChannel = options.fdChannel === undefined ? undefined : new FdChannel(options.fdChannel);
+    this.#readAheadBuffer = options.readAhead && readable ? Buffer.allocUnsafe(READ_AHEAD_SIZE) : undefined;
     this.#target = this.#shortHeader;
 
     if (typeof handle === 'number') {
@@ -257,7 +273,7 @@ export class Connection implements Waitable, Disposable {
         writable,
         allowHalfOpen: true,
         // Node accepts `onread` here too (the typings only list it for connect()).
-        onread: { buffer: () => this.#nextTarget(), callback: (n: number, buf: Uint8Array) => this.#onRead(n, buf) },
+        onread: { buffer: () => this.#readTarget(), callback: (n: number, buf: Uint8Array) => this.#onRead(n, buf) },
       };
       this.#socket = new net.Socket(socketOptions);
       // Reading starts only when someone waits for data.
@@ -270,7 +286,7 @@ export class Connection implements Waitable, Disposable {
       this.#exactReads = bridge !== undefined;
       handle.pause();
       if (bridge) {
-        bridge.target = () => this.#nextTarget();
+        bridge.target = () => this.#readTarget();
         bridge.onRead = (n, buffer) => this.#onRead(n, buffer);
       } else {
         handle.on('data', (chunk: Buffer) => {
@@ -739,6 +755,17 @@ export class Connection implements Waitable, Disposable {
     else this.#socket.unref();
   }
 
+  /** Where the OS should put the next read: the read-ahead buffer between messages when reading ahead. */
+  #readTarget(): Uint8Array {
+    if (this.#readAheadBuffer && this.#payloadLength < 0 && this.#headerFill === 0) return this.#readAheadBuffer;
+    return this.#nextTarget();
+  }
+
+  /** Whether input that arrived is held here, not yet received (only possible when reading ahead). */
+  [kHoldsInput](): boolean {
+    return this.#messages.length > 0 || this.#headerFill > 0 || this.#payloadLength >= 0;
+  }
+
   /** Where the next read should land: the rest of the header, or the rest of the payload. */
   #nextTarget(): Uint8Array {
     let target: Uint8Array;
@@ -1007,6 +1034,11 @@ registerType<Connection>({
       );
     }
     if (connection.closed) throw new SerializationError('cannot send a closed Connection');
+    if (connection[kHoldsInput]()) {
+      throw new SerializationError(
+        'cannot send a Connection that has read ahead messages it has not delivered yet: receive them first (or create it without readAhead)',
+      );
+    }
     const { readable, writable } = connection;
     const handle = context.handles.push({ fd: connection.fileno(), kind: CONNECTION_KIND, meta: { readable, writable } }) - 1;
     const channel = connection.fdChannelFd;

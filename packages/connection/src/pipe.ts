@@ -8,7 +8,7 @@ import { closeFd, socketpair } from '@mpjs/native';
 import { Connection, type ConnectionOptions } from './connection.js';
 
 /** Options of {@link Pipe} besides `duplex`. */
-export type PipeOptions = Pick<ConnectionOptions, 'codec' | 'maxMessageSize'>;
+export type PipeOptions = Pick<ConnectionOptions, 'codec' | 'maxMessageSize' | 'readAhead'>;
 
 /**
  * Returns two connected ends. With `duplex` (the default) both can send and

@@ -267,4 +267,42 @@ describe('Pipe and Connection', () => {
     a.close();
     b.close();
   });
+
+  it('readAhead reads many messages at a time, in order, of any size', async () => {
+    const [a, b] = Pipe(true, { readAhead: true });
+    try {
+      const big = Buffer.alloc(300_000, 7);
+      for (let i = 0; i < 500; i++) b.send(i);
+      b.sendBytes(big);
+      b.send({ last: true });
+      const got: unknown[] = [];
+      for (let i = 0; i < 500; i++) got.push(await a.recv());
+      expect(got).toEqual(Array.from({ length: 500 }, (_, i) => i));
+      expect((await a.recvBytes()).equals(big)).toBe(true);
+      expect(await a.recv()).toEqual({ last: true });
+      expect(await a.poll()).toBe(false);
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
+  it('a connection holding messages it read ahead cannot be sent elsewhere until they are received', async () => {
+    const [a, b] = Pipe(true, { readAhead: true });
+    const [carrier, receiver] = Pipe();
+    try {
+      b.send('one');
+      b.send('two');
+      expect(await a.recv()).toBe('one'); // 'two' was read in the same read
+      expect(() => carrier.send(a)).toThrow(/read ahead/);
+      expect(await a.recv()).toBe('two');
+      carrier.send(a);
+      const copy = (await receiver.recv()) as Connection;
+      b.send('three');
+      expect(await copy.recv()).toBe('three');
+      copy.close();
+    } finally {
+      for (const c of [a, b, carrier, receiver]) c.close();
+    }
+  });
 });

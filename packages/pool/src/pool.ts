@@ -6,8 +6,9 @@
  * `Pipe`. The parent keeps, per worker, the tasks it sent in order; a worker
  * answers them in that order, so when it dies the first unanswered task is the
  * one it was running (it fails, naming the exit code or signal) and the others
- * go to the remaining workers. Up to {@link PIPELINE} tasks wait in a
- * worker's pipe so it never idles between two tasks.
+ * go to the remaining workers. While a worker's tasks are short, several wait
+ * in its pipe, sent in one message, so it never idles between two tasks and a
+ * message costs less than a task.
  */
 import { constants as osConstants } from 'node:os';
 import { Pipe } from '@mpjs/connection';
@@ -18,16 +19,18 @@ import { AsyncResult, kSettle, type ResultCallbacks } from './async-result.js';
 import { ListJob, defaultChunksize, type Job, type Task } from './jobs.js';
 import { IMapIterator } from './imap.js';
 import type { TaskChannel, WorkerLauncher, WorkerRunner } from './channel.js';
-import { poolWorker, type ResultMessage, type TaskFunction } from './worker.js';
+import { poolWorker, type ResultMessage, type TaskEntry, type TaskFunction } from './worker.js';
 
-/** Tasks a worker may hold at once: the one it runs and the next one, already in its pipe. */
-const PIPELINE = 2;
 /**
- * A worker gets a second task in advance only while its tasks take less than
- * this (ms): short tasks then never wait for a round trip, and a long task
- * never holds another one back from a worker that is free.
+ * A worker gets tasks in advance only while its tasks take less than this
+ * (ms): short tasks then never wait for a round trip, and a long task never
+ * holds another one back from a worker that is free.
  */
 const SHORT_TASK_MS = 2;
+/** Most tasks a worker may hold at once (short tasks only). */
+const MAX_PIPELINE = 64;
+/** A worker holds about this much work (ms) in advance, at its recent pace. */
+const PIPELINE_BUDGET_MS = 1;
 
 /** Options of `new Pool()`, as Python's keyword arguments. */
 export interface PoolOptions {
@@ -138,13 +141,18 @@ export class Pool implements AsyncDisposable {
   readonly #workers = new Set<Worker>();
   /** Every worker process not yet joined. */
   readonly #unjoined = new Set<Worker>();
-  /** Jobs with work to hand out, in submission order. */
-  readonly #queue: Job[] = [];
+  /** Jobs with work to hand out, in submission order (holes: jobs that ran out). */
+  #queue: Array<Job | undefined> = [];
+  /** Index of the first job of #queue that may still have work. */
+  #queueHead = 0;
+  /** Holes in #queue after #queueHead. */
+  #queueHoles = 0;
   /** Tasks taken back from a dead worker, run first. */
   readonly #retry: Task[] = [];
   /** Jobs not yet settled. */
   readonly #jobs = new Set<Job>();
   #workerCounter = 0;
+  #dispatchScheduled = false;
   readonly #launch: WorkerLauncher;
   readonly #launchesThreads: boolean;
 
@@ -289,7 +297,7 @@ export class Pool implements AsyncDisposable {
         signal.addEventListener('abort', onAbort, { once: true });
         void result.wait().then(() => signal.removeEventListener('abort', onAbort));
       }
-      this.#dispatch();
+      this.#scheduleDispatch();
     }
     return result;
   }
@@ -308,14 +316,15 @@ export class Pool implements AsyncDisposable {
     });
     this.#jobs.add(iterator.job);
     this.#queue.push(iterator.job);
-    this.#dispatch();
+    this.#scheduleDispatch();
     return iterator;
   }
 
   // ---- workers ---------------------------------------------------------------
 
   #launchProcess(name: string, args: [unknown, unknown[], number | null]): { runner: WorkerRunner; channel: TaskChannel } {
-    const [parentEnd, childEnd] = Pipe();
+    // Only this process reads the parent end, so it may read many results at a time.
+    const [parentEnd, childEnd] = Pipe(true, { readAhead: true });
     const process = new Process({
       target: poolWorker,
       args: [childEnd, ...args],
@@ -360,62 +369,141 @@ export class Pool implements AsyncDisposable {
 
   #nextTask(): Task | undefined {
     if (this.#retry.length > 0) return this.#retry.shift();
-    for (let i = 0; i < this.#queue.length; ) {
-      const job = this.#queue[i]!;
+    const queue = this.#queue;
+    for (let i = this.#queueHead; i < queue.length; i++) {
+      const job = queue[i];
+      if (job === undefined) {
+        if (i === this.#queueHead) {
+          this.#queueHead++;
+          this.#queueHoles--;
+        }
+        continue;
+      }
       const task = job.take();
       if (task) return task;
-      if (job.exhausted) this.#queue.splice(i, 1);
-      else i++;
+      if (!job.exhausted) continue; // an imap job waiting for its input: later jobs go first
+      queue[i] = undefined;
+      if (i === this.#queueHead) this.#queueHead++;
+      else this.#queueHoles++;
     }
+    this.#compactQueue();
     return undefined;
   }
 
-  /** Hands tasks to workers with room, the least busy first. */
-  #dispatch(): void {
-    if (this.#state === 'terminate') return;
-    for (let depth = 0; depth < PIPELINE; depth++) {
-      for (const worker of this.#workers) {
-        if (worker.retiring || worker.inflight.length > depth) continue;
-        if (depth > 0 && !(worker.lastDuration < SHORT_TASK_MS)) continue;
-        const task = this.#nextTask();
-        if (!task) {
-          this.#stopIdleWorkers();
-          return;
-        }
-        this.#send(worker, task);
-      }
+  /** Drops the jobs that ran out, so finding the next task stays cheap however many jobs are queued. */
+  #compactQueue(): void {
+    const live = this.#queue.length - this.#queueHead - this.#queueHoles;
+    if (this.#queueHead > 1024 || this.#queueHoles > 64 + live) {
+      this.#queue = this.#queue.filter((job) => job !== undefined);
+      this.#queueHead = 0;
+      this.#queueHoles = 0;
+    } else if (this.#queueHead === this.#queue.length) {
+      this.#queue.length = 0;
+      this.#queueHead = 0;
+      this.#queueHoles = 0;
     }
   }
 
-  #send(worker: Worker, task: Task): void {
+  /** Tasks `worker` may hold at once, at the pace of its recent tasks. */
+  #capacity(worker: Worker): number {
+    let depth = 1;
+    if (worker.lastDuration < SHORT_TASK_MS) {
+      depth = Math.max(2, Math.min(MAX_PIPELINE, Math.floor(PIPELINE_BUDGET_MS / Math.max(worker.lastDuration, 0.001))));
+    }
+    if (this.#maxtasks !== null) depth = Math.min(depth, this.#maxtasks - worker.sent + worker.inflight.length);
+    return depth;
+  }
+
+  /** Dispatches once the current synchronous code is done, so tasks submitted together travel together. */
+  #scheduleDispatch(): void {
+    if (this.#dispatchScheduled) return;
+    this.#dispatchScheduled = true;
+    queueMicrotask(() => {
+      this.#dispatchScheduled = false;
+      this.#dispatch();
+    });
+  }
+
+  /**
+   * Hands tasks to workers with room, one round at a time so work spreads
+   * evenly. A worker with tasks in hand is topped up only once it is down to
+   * half of what it may hold, so tasks go out in batches rather than one
+   * message per finished task.
+   */
+  #dispatch(): void {
+    if (this.#state === 'terminate') return;
+    let batches: Map<Worker, Task[]> | undefined;
+    let room = 0;
+    const wants = new Map<Worker, number>();
+    for (const worker of this.#workers) {
+      if (worker.retiring) continue;
+      const capacity = this.#capacity(worker);
+      const held = worker.inflight.length;
+      if (held >= capacity || (held > 0 && held > capacity >> 1)) continue;
+      wants.set(worker, capacity - held);
+      room += capacity - held;
+    }
+    let exhausted = false;
+    while (room > 0 && !exhausted) {
+      for (const [worker, want] of wants) {
+        if (want === 0) continue;
+        const task = this.#nextTask();
+        if (!task) {
+          exhausted = true;
+          break;
+        }
+        batches ??= new Map();
+        let batch = batches.get(worker);
+        if (!batch) batches.set(worker, (batch = []));
+        batch.push(task);
+        wants.set(worker, want - 1);
+        room--;
+      }
+    }
+    if (batches) for (const [worker, batch] of batches) this.#send(worker, batch);
+    if (exhausted) this.#stopIdleWorkers();
+  }
+
+  /** The wire form of `task` for `worker`: the function itself only the first time this worker sees it. */
+  #entry(worker: Worker, task: Task, announced: number[]): TaskEntry {
+    let fnId = functionIds.get(task.fn);
+    if (fnId === undefined) functionIds.set(task.fn, (fnId = functionIds.size + 1));
+    const known = worker.functions.has(fnId) || announced.includes(fnId);
+    if (!known) announced.push(fnId);
+    return [fnId, known ? null : task.fn, task.calls, task.star];
+  }
+
+  #send(worker: Worker, tasks: Task[]): void {
     if (worker.process.exitcode !== null) {
-      // Already known to have exited (killed while idle): the task has not started, so another worker runs it.
-      this.#retry.unshift(task);
+      // Already known to have exited (killed while idle): the tasks have not started, so another worker runs them.
+      this.#retry.unshift(...tasks);
       void this.#workerLost(worker);
       return;
     }
+    const announced: number[] = [];
     try {
-      let fnId = functionIds.get(task.fn);
-      if (fnId === undefined) functionIds.set(task.fn, (fnId = functionIds.size + 1));
-      const known = worker.functions.has(fnId);
-      worker.conn.send([fnId, known ? null : task.fn, task.calls, task.star]);
-      if (!known) worker.functions.add(fnId);
+      worker.conn.send(tasks.map((task) => this.#entry(worker, task, announced)));
     } catch (error) {
       if (error instanceof SerializationError) {
-        // Nothing was written: only this job fails.
-        task.job.chunkDone(task.index, false, error);
+        // Nothing was written. Alone, only the task that cannot be encoded fails; in a batch, find it.
+        if (tasks.length === 1) tasks[0]!.job.chunkDone(tasks[0]!.index, false, error);
+        else for (const task of tasks) this.#send(worker, [task]);
         return;
       }
-      // The worker is gone (broken pipe): another one runs the task.
-      this.#retry.unshift(task);
+      // The worker is gone (broken pipe): another one runs the tasks.
+      this.#retry.unshift(...tasks);
       void this.#workerLost(worker);
       return;
     }
-    worker.inflight.push(task);
-    worker.sentAt.push(performance.now());
-    worker.sent++;
+    for (const fnId of announced) worker.functions.add(fnId);
+    const now = performance.now();
+    for (const task of tasks) {
+      worker.inflight.push(task);
+      worker.sentAt.push(now);
+    }
+    worker.sent += tasks.length;
     if (this.#maxtasks !== null && worker.sent >= this.#maxtasks) {
-      // It exits by itself after this task; its replacement starts now.
+      // It exits by itself after these tasks; its replacement starts now.
       worker.retiring = true;
       this.#workers.delete(worker);
       if (this.#state === 'run' || this.#hasWork()) this.#startWorker();
@@ -436,7 +524,9 @@ export class Pool implements AsyncDisposable {
         }
         const task = worker.inflight.shift()!;
         const now = performance.now();
-        worker.lastDuration = now - Math.max(worker.sentAt.shift()!, worker.lastResultAt);
+        const sentAt = worker.sentAt.shift()!;
+        // The worker's own measure when given: results read together would look instantaneous.
+        worker.lastDuration = message[2] ?? now - Math.max(sentAt, worker.lastResultAt);
         worker.lastResultAt = now;
         task.job.chunkDone(task.index, message[0], message[1]);
         this.#dispatch();
@@ -448,7 +538,7 @@ export class Pool implements AsyncDisposable {
   }
 
   #hasWork(): boolean {
-    return this.#retry.length > 0 || this.#queue.some((job) => !job.exhausted);
+    return this.#retry.length > 0 || this.#queue.some((job) => job !== undefined && !job.exhausted);
   }
 
   /** After close(), workers with nothing left to do are told to exit. */
@@ -524,7 +614,9 @@ export class Pool implements AsyncDisposable {
       this.#state = 'terminate';
       const error = new ProcessError('the pool was terminated before this task finished');
       for (const job of [...this.#jobs]) job.fail(error);
-      this.#queue.length = 0;
+      this.#queue = [];
+      this.#queueHead = 0;
+      this.#queueHoles = 0;
       this.#retry.length = 0;
       for (const worker of this.#unjoined) {
         worker.gone = true;

@@ -17,12 +17,19 @@ export type TaskFunction = (...args: never[]) => unknown;
  * the function itself the first time this worker sees it (null afterwards:
  * resolving a reference costs more than running a small task), the list of
  * calls (each an item, or an argument list when `star`), and whether to
- * spread them. `null` tells the worker to exit.
+ * spread them.
  */
-export type TaskMessage = [fnId: number, fn: TaskFunction | null, calls: unknown[], star: boolean] | null;
+export type TaskEntry = [fnId: number, fn: TaskFunction | null, calls: unknown[], star: boolean];
 
-/** A worker's answer: `[true, results]` or `[false, error]`. */
-export type ResultMessage = [ok: boolean, value: unknown];
+/**
+ * What the pool sends a worker: one or more tasks in one message (short
+ * tasks travel in batches, so a message costs less than a task), or `null`
+ * to tell the worker to exit.
+ */
+export type TaskMessage = TaskEntry[] | null;
+
+/** A worker's answer to one task: `[true, results]` or `[false, error]`, and how long it ran (ms). */
+export type ResultMessage = [ok: boolean, value: unknown, ms?: number];
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
@@ -35,6 +42,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 /** Runs one task's calls in order; async functions are awaited. */
 export async function runTask(fn: TaskFunction, calls: unknown[], star: boolean): Promise<ResultMessage> {
   const call = fn as (...args: unknown[]) => unknown;
+  const started = performance.now();
   try {
     const out = new Array<unknown>(calls.length);
     for (let i = 0; i < calls.length; i++) {
@@ -42,9 +50,9 @@ export async function runTask(fn: TaskFunction, calls: unknown[], star: boolean)
       if (isThenable(value)) value = await value;
       out[i] = value;
     }
-    return [true, out];
+    return [true, out, performance.now() - started];
   } catch (error) {
-    return [false, error];
+    return [false, error, performance.now() - started];
   }
 }
 
@@ -55,7 +63,7 @@ function reply(conn: TaskChannel, message: ResultMessage): void {
   } catch (error) {
     if (!(error instanceof SerializationError)) throw error;
     const what = message[0] ? 'result' : 'error';
-    conn.send([false, new MaybeEncodingError(`Error sending ${what}: ${error.message}`)]);
+    conn.send([false, new MaybeEncodingError(`Error sending ${what}: ${error.message}`), message[2]]);
   }
 }
 
@@ -86,12 +94,15 @@ export async function poolWorker(
       throw error;
     }
     if (task === null) break;
-    const [fnId, fn, calls, star] = task;
-    if (fn) functions.set(fnId, fn);
-    const known = fn ?? functions.get(fnId);
-    if (!known) throw new Error(`pool protocol error: task function #${fnId} was never sent to this worker`);
-    reply(conn, await runTask(known, calls, star));
-    completed++;
+    // Each result goes back as soon as it is ready, so when this worker dies
+    // the pool knows which task of a batch was running.
+    for (const [fnId, fn, calls, star] of task) {
+      if (fn) functions.set(fnId, fn);
+      const known = fn ?? functions.get(fnId);
+      if (!known) throw new Error(`pool protocol error: task function #${fnId} was never sent to this worker`);
+      reply(conn, await runTask(known, calls, star));
+      completed++;
+    }
   }
   conn.close();
 }

@@ -107,6 +107,16 @@ describe('a running pool', () => {
     await expect(pool.apply(() => 1)).rejects.toThrow(/exported|closure|function/i);
     await expect(pool.apply(unsendable)).rejects.toThrow(MaybeEncodingError);
     expect(await pool.apply(add, [1, 1])).toBe(2);
+    // Submitted together, the tasks travel together: only the one that cannot be sent fails.
+    const together = [
+      pool.applyAsync(add, [1, 2]),
+      pool.applyAsync(square, [(() => 3) as unknown as number]),
+      pool.applyAsync(add, [3, 4]),
+    ];
+    const outcomes = await Promise.allSettled(together.map((r) => r.get()));
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((outcomes[1] as PromiseRejectedResult).reason.message).toMatch(/exported|closure|function/i);
+    expect(outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []))).toEqual([3, 7]);
   });
 
   test('an AbortSignal cancels tasks not yet started', async () => {

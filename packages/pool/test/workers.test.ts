@@ -37,6 +37,25 @@ describe('workers that die or retire', () => {
     }
   });
 
+  test('short tasks travel in batches, yet a worker that dies in a batch fails only the task it was running', async () => {
+    const pool = new Pool(2);
+    try {
+      // Short tasks first, so each worker is sent many at a time.
+      expect(await pool.map(square, range(2000), { chunksize: 1 })).toHaveLength(2000);
+      const results = range(400).map((i) => pool.applyAsync(exitOn, [i, 200, 3]));
+      const outcomes = await Promise.allSettled(results.map((r) => r.get(20_000)));
+      const failed = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [i] : []));
+      expect(failed).toEqual([200]);
+      const reason = (outcomes[200] as PromiseRejectedResult).reason as Error;
+      expect(reason).toBeInstanceOf(ProcessError);
+      expect(reason.message).toMatch(/exit code 3/);
+      expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value : null))).toEqual(range(400).map((i) => (i === 200 ? null : i * i)));
+      expect(pool.pids).toHaveLength(2);
+    } finally {
+      await pool.terminate();
+    }
+  });
+
   test('an idle worker killed from outside is replaced when work comes', async () => {
     const pool = new Pool(1);
     try {
