@@ -20,8 +20,9 @@ export interface ResultCallbacks<T> {
 export class AsyncResult<T> {
   #state: 'pending' | 'ok' | 'failed' = 'pending';
   #value: unknown;
-  #resolveDone!: () => void;
-  readonly #done = new Promise<void>((resolve) => (this.#resolveDone = resolve));
+  /** Made only when someone waits before the outcome is known: most results are read once settled. */
+  #done: Promise<void> | undefined;
+  #resolveDone: (() => void) | undefined;
   readonly #callback: ((value: T) => void) | null;
   readonly #errorCallback: ((error: unknown) => void) | null;
 
@@ -46,10 +47,10 @@ export class AsyncResult<T> {
   async wait(timeout?: Timeout): Promise<void> {
     if (this.#state !== 'pending') return;
     const ms = normalizeTimeout(timeout);
-    if (ms === Infinity) return this.#done;
+    if (ms === Infinity) return this.#settled();
     let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([this.#done, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+      await Promise.race([this.#settled(), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
     } finally {
       clearTimeout(timer);
     }
@@ -60,11 +61,23 @@ export class AsyncResult<T> {
    * and the worker's stack), or with TimeoutError if it is not ready within
    * `timeout` ms.
    */
-  async get(timeout?: Timeout): Promise<T> {
-    await this.wait(timeout);
-    if (this.#state === 'pending') throw new TimeoutError(`the result was not ready within ${String(timeout)} ms`);
-    if (this.#state === 'failed') throw this.#value;
-    return this.#value as T;
+  get(timeout?: Timeout): Promise<T> {
+    if (this.#state === 'pending' && (timeout === undefined || timeout === null)) {
+      return this.#settled().then(() => this.#outcome());
+    }
+    if (this.#state !== 'pending') return this.#outcome();
+    return this.wait(timeout).then(() => {
+      if (this.#state === 'pending') throw new TimeoutError(`the result was not ready within ${String(timeout)} ms`);
+      return this.#outcome();
+    });
+  }
+
+  #outcome(): Promise<T> {
+    return this.#state === 'ok' ? Promise.resolve(this.#value as T) : Promise.reject(this.#value);
+  }
+
+  #settled(): Promise<void> {
+    return (this.#done ??= new Promise<void>((resolve) => (this.#resolveDone = resolve)));
   }
 
   /** @internal Sets the outcome once (later calls are ignored) and runs the callback. */
@@ -72,7 +85,7 @@ export class AsyncResult<T> {
     if (this.#state !== 'pending') return false;
     this.#state = ok ? 'ok' : 'failed';
     this.#value = value;
-    this.#resolveDone();
+    this.#resolveDone?.();
     const callback = ok ? this.#callback : this.#errorCallback;
     if (callback) {
       try {

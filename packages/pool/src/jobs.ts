@@ -53,16 +53,19 @@ export class ListJob<T> implements Job {
     result: AsyncResult<T>,
     fn: TaskFunction,
     items: unknown[],
-    options: { chunksize: number; star: boolean; single: boolean; onSettled: (job: Job) => void },
+    chunksize: number,
+    star: boolean,
+    single: boolean,
+    onSettled: (job: Job) => void,
   ) {
     this.result = result;
     this.#fn = fn;
     this.#items = items;
-    this.#chunksize = options.chunksize;
-    this.#star = options.star;
-    this.#single = options.single;
-    this.#onSettled = options.onSettled;
-    this.#chunks = items.length === 0 ? 0 : Math.ceil(items.length / options.chunksize);
+    this.#chunksize = chunksize;
+    this.#star = star;
+    this.#single = single;
+    this.#onSettled = onSettled;
+    this.#chunks = items.length === 0 ? 0 : Math.ceil(items.length / chunksize);
     this.#remaining = this.#chunks;
     this.#values = new Array<unknown>(items.length);
     if (this.#chunks === 0) this.#settle(true, []);

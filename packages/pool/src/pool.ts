@@ -151,6 +151,9 @@ export class Pool implements AsyncDisposable {
   readonly #retry: Task[] = [];
   /** Jobs not yet settled. */
   readonly #jobs = new Set<Job>();
+  readonly #onJobSettled = (job: Job): void => {
+    this.#jobs.delete(job);
+  };
   #workerCounter = 0;
   #dispatchScheduled = false;
   readonly #launch: WorkerLauncher;
@@ -288,7 +291,7 @@ export class Pool implements AsyncDisposable {
       result[kSettle](false, signal.reason);
       return result;
     }
-    const job = new ListJob<R>(result, fn, calls, { ...how, onSettled: (j) => this.#jobs.delete(j) });
+    const job = new ListJob<R>(result, fn, calls, how.chunksize, how.star, how.single, this.#onJobSettled);
     if (!result.ready()) {
       this.#jobs.add(job);
       this.#queue.push(job);
@@ -312,7 +315,7 @@ export class Pool implements AsyncDisposable {
       ordered,
       highWater: this.#processes * 4,
       wake: () => this.#dispatch(),
-      onSettled: (j) => this.#jobs.delete(j),
+      onSettled: this.#onJobSettled,
     });
     this.#jobs.add(iterator.job);
     this.#queue.push(iterator.job);
@@ -414,6 +417,18 @@ export class Pool implements AsyncDisposable {
     return depth;
   }
 
+  /** Whether a worker would take tasks now (checked on every result, so it allocates nothing). */
+  #anyWorkerHasRoom(): boolean {
+    for (const worker of this.#workers) {
+      if (worker.retiring) continue;
+      const held = worker.inflight.length;
+      if (held === 0) return true;
+      const capacity = this.#capacity(worker);
+      if (held < capacity && held <= capacity >> 1) return true;
+    }
+    return false;
+  }
+
   /** Dispatches once the current synchronous code is done, so tasks submitted together travel together. */
   #scheduleDispatch(): void {
     if (this.#dispatchScheduled) return;
@@ -432,6 +447,7 @@ export class Pool implements AsyncDisposable {
    */
   #dispatch(): void {
     if (this.#state === 'terminate') return;
+    if (!this.#anyWorkerHasRoom()) return;
     let batches: Map<Worker, Task[]> | undefined;
     let room = 0;
     const wants = new Map<Worker, number>();
