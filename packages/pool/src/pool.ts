@@ -50,7 +50,11 @@ export interface PoolOptions {
 export interface MapOptions {
   /** Items per task; by default about four tasks per worker, as in Python. */
   chunksize?: number | null;
-  /** Aborting it cancels the tasks not yet started; the result rejects with the signal's reason. */
+  /**
+   * Aborting it cancels the tasks not yet handed to a worker (short tasks are
+   * handed out a few at a time ahead of need; those already handed out still
+   * run, their results dropped); the result rejects with the signal's reason.
+   */
   signal?: AbortSignal | null;
 }
 
@@ -59,7 +63,7 @@ export type MapAsyncOptions<T> = MapOptions & ResultCallbacks<T>;
 
 /** Options of `apply`. */
 export interface ApplyOptions {
-  /** Aborting it before the task starts cancels it; the result rejects with the signal's reason. */
+  /** Aborting it before the task is handed to a worker cancels it; the result rejects with the signal's reason. */
   signal?: AbortSignal | null;
 }
 

@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { range } from './helpers.js';
 import { ProcessError, ThreadPool, TimeoutError, ValueError } from '../src/index.js';
-import { add, exitOn, failOn13, init, initState, sleepPid, slowSquare, square, TaskError } from './fixtures/tasks.js';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { add, currentThreadId, exitOn, failOn13, init, initState, sleepPid, slowSquare, square, TaskError, touch } from './fixtures/tasks.js';
 
 describe('ThreadPool', () => {
   let pool: ThreadPool;
@@ -45,5 +48,42 @@ describe('ThreadPool', () => {
     await other.terminate();
     await expect(pending.get()).rejects.toThrow(/terminated/);
     await expect(other.apply(square, [1])).rejects.toThrow(ValueError);
+  });
+
+  test('maxtasksperchild replaces a thread after that many tasks', async () => {
+    const retiring = new ThreadPool({ processes: 1, maxtasksperchild: 2 });
+    try {
+      const ids: number[] = [];
+      for (let i = 0; i < 6; i++) ids.push(await retiring.apply(currentThreadId));
+      expect(ids[0]).toBe(ids[1]);
+      expect(ids[2]).toBe(ids[3]);
+      expect(ids[4]).toBe(ids[5]);
+      expect(new Set([ids[0], ids[2], ids[4]]).size).toBe(3);
+      expect(ids).not.toContain(0);
+    } finally {
+      await retiring.terminate();
+    }
+  });
+
+  test('an AbortSignal cancels tasks not yet started: they never run', async () => {
+    const single = new ThreadPool(1);
+    const dir = mkdtempSync(join(tmpdir(), 'mpjs-threadpool-'));
+    try {
+      const blocker = single.applyAsync(sleepPid, [200]);
+      const controller = new AbortController();
+      const cancelledApply = single.apply(touch, [join(dir, 'apply')], { signal: controller.signal });
+      const cancelledMap = single.map(touch, [join(dir, 'map-0'), join(dir, 'map-1')], { chunksize: 1, signal: controller.signal });
+      controller.abort(new Error('not needed any more'));
+      await expect(cancelledApply).rejects.toThrow('not needed any more');
+      await expect(cancelledMap).rejects.toThrow('not needed any more');
+      expect(await blocker.get()).toBe(process.pid);
+      // The thread is free again and runs what comes next, but never the cancelled tasks.
+      await single.apply(touch, [join(dir, 'after')]);
+      expect(existsSync(join(dir, 'after'))).toBe(true);
+      expect(['apply', 'map-0', 'map-1'].filter((name) => existsSync(join(dir, name)))).toEqual([]);
+    } finally {
+      await single.terminate();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
