@@ -8,11 +8,18 @@ import { normalizeTimeout, TimeoutError, type Timeout } from '@mpjs/util';
 import type { Job, Task } from './jobs.js';
 import type { TaskFunction } from './worker.js';
 
+/** The results of one chunk, consumed one by one (`ok` false: `values[0]` is the error). */
+interface ChunkResults {
+  ok: boolean;
+  values: unknown[];
+  /** How many of `values` were consumed. */
+  pos: number;
+}
+
+/** One result taken from the queue. */
 interface Entry {
   ok: boolean;
   value: unknown;
-  /** The last entry of its chunk: consuming it frees room for another chunk. */
-  last: boolean;
 }
 
 interface Waiter {
@@ -44,9 +51,10 @@ class IMapJob implements Job {
   #taken = 0;
   #arrived = 0;
   #released = 0;
-  readonly #early = new Map<number, Entry[]>();
+  readonly #early = new Map<number, ChunkResults>();
   #nextIndex = 0;
-  readonly queue: Entry[] = [];
+  /** Chunks whose results wait for the consumer, oldest first. */
+  readonly queue: ChunkResults[] = [];
   failure: { error: unknown } | undefined;
   cancelled = false;
   notify: () => void = () => undefined;
@@ -139,26 +147,23 @@ class IMapJob implements Job {
   #inputFailed(error: unknown): void {
     this.#sourceDone = true;
     const index = this.#taken++;
-    this.#arrive(index, [{ ok: false, value: error, last: true }]);
+    this.#arrive(index, { ok: false, values: [error], pos: 0 });
   }
 
   chunkDone(index: number, ok: boolean, value: unknown): void {
     if (this.cancelled || this.failure) return;
-    const entries: Entry[] = ok
-      ? (value as unknown[]).map((v, i, all) => ({ ok: true, value: v, last: i === all.length - 1 }))
-      : [{ ok: false, value, last: true }];
-    this.#arrive(index, entries);
+    this.#arrive(index, ok ? { ok, values: value as unknown[], pos: 0 } : { ok, values: [value], pos: 0 });
   }
 
-  #arrive(index: number, entries: Entry[]): void {
+  #arrive(index: number, chunk: ChunkResults): void {
     this.#arrived++;
     if (!this.#settings.ordered) {
-      this.queue.push(...entries);
+      this.#enqueue(chunk);
     } else {
-      this.#early.set(index, entries);
+      this.#early.set(index, chunk);
       for (let next = this.#early.get(this.#nextIndex); next; next = this.#early.get(this.#nextIndex)) {
         this.#early.delete(this.#nextIndex++);
-        this.queue.push(...next);
+        this.#enqueue(next);
       }
     }
     this.#checkComplete();
@@ -170,12 +175,26 @@ class IMapJob implements Job {
     this.notify();
   }
 
-  /** The consumer took an entry. */
-  consumed(entry: Entry): void {
-    if (entry.last) {
-      this.#released++;
-      this.#settings.wake();
+  #enqueue(chunk: ChunkResults): void {
+    if (chunk.values.length > 0) this.queue.push(chunk);
+    else this.#release();
+  }
+
+  /** Takes the next result for the consumer (the queue must not be empty). */
+  shift(): Entry {
+    const chunk = this.queue[0]!;
+    const entry: Entry = { ok: chunk.ok, value: chunk.values[chunk.pos++] };
+    if (chunk.pos === chunk.values.length) {
+      this.queue.shift();
+      this.#release();
     }
+    return entry;
+  }
+
+  /** A chunk was wholly consumed: room for another one. */
+  #release(): void {
+    this.#released++;
+    this.#settings.wake();
   }
 
   fail(error: unknown): void {
@@ -222,8 +241,7 @@ export class IMapIterator<T> implements AsyncIterableIterator<T> {
   next(timeout?: Timeout): Promise<IteratorResult<T>> {
     if (this.#waiters.length === 0 && this.job.queue.length > 0) {
       // Fast path: a result is waiting.
-      const entry = this.job.queue.shift()!;
-      this.job.consumed(entry);
+      const entry = this.job.shift();
       return entry.ok ? Promise.resolve({ done: false, value: entry.value as T }) : Promise.reject(entry.value);
     }
     const ms = timeout === undefined ? Infinity : normalizeTimeout(timeout);
@@ -265,14 +283,13 @@ export class IMapIterator<T> implements AsyncIterableIterator<T> {
   #pump(): void {
     const job = this.job;
     while (this.#waiters.length > 0) {
-      const entry = job.queue.shift();
-      if (entry) {
-        // Hand the entry to its waiter before consumed(): that may read more input and, when a
-        // result arrives at once, re-enter this loop, which must not find this waiter still queued.
+      if (job.queue.length > 0) {
+        // Take the waiter off the list first: taking a result may free room, read more input and,
+        // when a result arrives at once, re-enter this loop, which must not find this waiter queued.
         const waiter = this.#waiters.shift()!;
+        const entry = job.shift();
         if (entry.ok) waiter.resolve({ done: false, value: entry.value });
         else waiter.reject(entry.value);
-        job.consumed(entry);
       } else if (job.failure) {
         this.#waiters.shift()!.reject(job.failure.error);
       } else if (job.cancelled || job.complete) {

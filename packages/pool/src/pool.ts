@@ -318,7 +318,7 @@ export class Pool implements AsyncDisposable {
       chunksize,
       ordered,
       highWater: this.#processes * 4,
-      wake: () => this.#dispatch(),
+      wake: () => this.#scheduleDispatch(),
       onSettled: this.#onJobSettled,
     });
     this.#jobs.add(iterator.job);
