@@ -239,7 +239,7 @@ export class IMapIterator<T> implements AsyncIterableIterator<T> {
 
   /** The next result: `{ value }`, `{ done: true }` at the end, or the task's error. */
   next(timeout?: Timeout): Promise<IteratorResult<T>> {
-    if (this.#waiters.length === 0 && this.job.queue.length > 0) {
+    if (this.#waiters.length === 0 && this.job.queue.length > 0 && !this.job.cancelled) {
       // Fast path: a result is waiting.
       const entry = this.job.shift();
       return entry.ok ? Promise.resolve({ done: false, value: entry.value as T }) : Promise.reject(entry.value);
@@ -283,7 +283,7 @@ export class IMapIterator<T> implements AsyncIterableIterator<T> {
   #pump(): void {
     const job = this.job;
     while (this.#waiters.length > 0) {
-      if (job.queue.length > 0) {
+      if (job.queue.length > 0 && !job.cancelled) {
         // Take the waiter off the list first: taking a result may free room, read more input and,
         // when a result arrives at once, re-enter this loop, which must not find this waiter queued.
         const waiter = this.#waiters.shift()!;

@@ -99,6 +99,14 @@ describe('imap and imapUnordered', () => {
     expect(produced).toBeLessThan(1000 + 2 * 4 * 10 + 10);
   });
 
+  test('after return() the iterator is done, even with results already arrived', async () => {
+    const it = pool.imap(square, range(50), { chunksize: 10 });
+    expect(await it.next()).toEqual({ done: false, value: 0 });
+    await new Promise((r) => setTimeout(r, 100)); // the other chunks arrive meanwhile
+    await it.return();
+    expect(await it.next()).toEqual({ done: true, value: undefined });
+  });
+
   test('an error thrown by the input comes out of the iterator', async () => {
     function* broken(): Generator<number> {
       yield 1;
