@@ -19,7 +19,7 @@ import { AsyncResult, kSettle, type ResultCallbacks } from './async-result.js';
 import { ListJob, defaultChunksize, type Job, type Task } from './jobs.js';
 import { IMapIterator } from './imap.js';
 import type { TaskChannel, WorkerLauncher, WorkerRunner } from './channel.js';
-import { poolWorker, type ResultMessage, type TaskEntry, type TaskFunction } from './worker.js';
+import { poolWorker, type ResultBatch, type TaskEntry, type TaskFunction } from './worker.js';
 
 /**
  * A worker gets tasks in advance only while its tasks take less than this
@@ -535,20 +535,23 @@ export class Pool implements AsyncDisposable {
     worker.reading = true;
     try {
       while (worker.inflight.length > 0) {
-        let message: ResultMessage;
+        let batch: ResultBatch;
         try {
-          message = (await worker.conn.recv()) as ResultMessage;
+          batch = (await worker.conn.recv()) as ResultBatch;
         } catch {
           await this.#workerLost(worker);
           return;
         }
-        const task = worker.inflight.shift()!;
         const now = performance.now();
-        const sentAt = worker.sentAt.shift()!;
-        // The worker's own measure when given: results read together would look instantaneous.
-        worker.lastDuration = message[2] ?? now - Math.max(sentAt, worker.lastResultAt);
-        worker.lastResultAt = now;
-        task.job.chunkDone(task.index, message[0], message[1]);
+        for (const message of batch) {
+          const task = worker.inflight.shift();
+          if (!task) throw new Error(`pool protocol error: worker ${worker.process.name} answered a task it was not given`);
+          const sentAt = worker.sentAt.shift()!;
+          // The worker's own measure when given: results read together would look instantaneous.
+          worker.lastDuration = message[2] ?? now - Math.max(sentAt, worker.lastResultAt);
+          worker.lastResultAt = now;
+          task.job.chunkDone(task.index, message[0], message[1]);
+        }
         this.#dispatch();
       }
     } finally {

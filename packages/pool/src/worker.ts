@@ -1,7 +1,8 @@
 /**
  * The task loop a pool worker runs in its child process (Python's
  * `multiprocessing.pool.worker`). The parent sends tasks over a duplex pipe;
- * the worker answers each with its results, in the order the tasks came.
+ * the worker answers each with its results, in the order the tasks came
+ * (answers to short tasks a few at a time).
  */
 import { EOFError } from '@mpjs/util';
 import { SerializationError } from '@mpjs/serialization';
@@ -31,6 +32,9 @@ export type TaskMessage = TaskEntry[] | null;
 /** A worker's answer to one task: `[true, results]` or `[false, error]`, and how long it ran (ms). */
 export type ResultMessage = [ok: boolean, value: unknown, ms?: number];
 
+/** What a worker sends: the answers to one or more tasks, in the order the tasks came. */
+export type ResultBatch = ResultMessage[];
+
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
     (typeof value === 'object' || typeof value === 'function') &&
@@ -39,13 +43,38 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   );
 }
 
-/** Runs one task's calls in order; async functions are awaited. */
-export async function runTask(fn: TaskFunction, calls: unknown[], star: boolean): Promise<ResultMessage> {
+/**
+ * Runs one task's calls in order. Synchronous functions give the result at
+ * once; from the first call that returns a promise on, the rest is awaited.
+ */
+export function runTask(fn: TaskFunction, calls: unknown[], star: boolean): ResultMessage | Promise<ResultMessage> {
   const call = fn as (...args: unknown[]) => unknown;
   const started = performance.now();
+  const out = new Array<unknown>(calls.length);
   try {
-    const out = new Array<unknown>(calls.length);
     for (let i = 0; i < calls.length; i++) {
+      const value = star ? call(...(calls[i] as unknown[])) : call(calls[i]);
+      if (isThenable(value)) return finishAsync(call, calls, star, out, i, value, started);
+      out[i] = value;
+    }
+    return [true, out, performance.now() - started];
+  } catch (error) {
+    return [false, error, performance.now() - started];
+  }
+}
+
+async function finishAsync(
+  call: (...args: unknown[]) => unknown,
+  calls: unknown[],
+  star: boolean,
+  out: unknown[],
+  from: number,
+  pending: PromiseLike<unknown>,
+  started: number,
+): Promise<ResultMessage> {
+  try {
+    out[from] = await pending;
+    for (let i = from + 1; i < calls.length; i++) {
       let value = star ? call(...(calls[i] as unknown[])) : call(calls[i]);
       if (isThenable(value)) value = await value;
       out[i] = value;
@@ -56,14 +85,59 @@ export async function runTask(fn: TaskFunction, calls: unknown[], star: boolean)
   }
 }
 
-/** Sends a reply; what cannot be encoded comes back as a MaybeEncodingError instead. */
-function reply(conn: TaskChannel, message: ResultMessage): void {
+/**
+ * Results of short synchronous tasks wait here for a moment and go back
+ * together, so a message costs less than a task. They leave before the worker
+ * waits for anything (its next message, a promise), before a task not known
+ * to be short, after {@link HOLD_MS}, and when the process exits, so a task
+ * that ends the worker with `process.exit` or an uncaught error is still the
+ * one the pool blames. (A worker killed by a signal loses at most
+ * {@link HOLD_MS} of finished short tasks with it: the first of them fails,
+ * the others run again elsewhere.)
+ */
+class Replies {
+  readonly #conn: TaskChannel;
+  #held: ResultMessage[] = [];
+  #since = 0;
+
+  constructor(conn: TaskChannel) {
+    this.#conn = conn;
+  }
+
+  add(message: ResultMessage): void {
+    if (this.#held.length === 0) this.#since = performance.now();
+    this.#held.push(message);
+    if (this.#held.length >= MAX_HELD || performance.now() - this.#since >= HOLD_MS) this.flush();
+  }
+
+  /** Sends what is held; what cannot be encoded comes back as a MaybeEncodingError instead. */
+  readonly flush = (): void => {
+    if (this.#held.length === 0) return;
+    const held = this.#held;
+    this.#held = [];
+    try {
+      this.#conn.send(held);
+    } catch (error) {
+      if (!(error instanceof SerializationError)) throw error;
+      // Nothing was sent: send them one by one, so only what cannot be encoded is replaced.
+      for (const message of held) sendAlone(this.#conn, message);
+    }
+  };
+}
+
+/** Replies held before being sent: at most this many, */
+const MAX_HELD = 256;
+/** and for at most this long (ms). */
+const HOLD_MS = 0.2;
+
+/** Sends one reply alone; what cannot be encoded comes back as a MaybeEncodingError instead. */
+function sendAlone(conn: TaskChannel, message: ResultMessage): void {
   try {
-    conn.send(message);
+    conn.send([message]);
   } catch (error) {
     if (!(error instanceof SerializationError)) throw error;
     const what = message[0] ? 'result' : 'error';
-    conn.send([false, new MaybeEncodingError(`Error sending ${what}: ${error.message}`), message[2]]);
+    conn.send([[false, new MaybeEncodingError(`Error sending ${what}: ${error.message}`), message[2]]]);
   }
 }
 
@@ -84,6 +158,19 @@ export async function poolWorker(
     if (isThenable(result)) await result;
   }
   const functions = new Map<number, TaskFunction>();
+  const replies = new Replies(conn);
+  /** How long the last task of each function took (ms). */
+  const lastDuration = new Map<number, number>();
+  // A task that calls process.exit() (or throws where nothing catches it) ends the worker: what
+  // the tasks before it gave still goes back, so the pool blames the right task.
+  const flushAtExit = (): void => {
+    try {
+      replies.flush();
+    } catch {
+      // The pool is gone or the result cannot be sent: the exit itself is what the pool will see.
+    }
+  };
+  process.on('exit', flushAtExit);
   let completed = 0;
   while (maxtasks === null || completed < maxtasks) {
     let task: TaskMessage;
@@ -94,15 +181,23 @@ export async function poolWorker(
       throw error;
     }
     if (task === null) break;
-    // Each result goes back as soon as it is ready, so when this worker dies
-    // the pool knows which task of a batch was running.
     for (const [fnId, fn, calls, star] of task) {
       if (fn) functions.set(fnId, fn);
       const known = fn ?? functions.get(fnId);
       if (!known) throw new Error(`pool protocol error: task function #${fnId} was never sent to this worker`);
-      reply(conn, await runTask(known, calls, star));
+      // Results are held only across tasks known to be short: none waits behind a long one.
+      if (!((lastDuration.get(fnId) ?? Infinity) < HOLD_MS)) replies.flush();
+      let result = runTask(known, calls, star);
+      if (!Array.isArray(result)) {
+        replies.flush(); // nothing is held while this worker waits
+        result = await result;
+      }
+      lastDuration.set(fnId, result[2] ?? Infinity);
+      replies.add(result);
       completed++;
     }
+    replies.flush();
   }
+  process.off('exit', flushAtExit);
   conn.close();
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { range } from './helpers.js';
 import { pidAlive } from '@mpjs/test-utils';
 import { AsyncResult, MaybeEncodingError, Pool, ProcessError, TimeoutError, ValueError } from '../src/index.js';
-import { add, failAsync, failOn13, pid, sleepPid, slowSquare, square, TaskError, unsendable } from './fixtures/tasks.js';
+import { add, failAsync, failOn13, pid, sleepPid, slowSquare, square, TaskError, unsendable, unsendableOn } from './fixtures/tasks.js';
 
 describe('a running pool', () => {
   let pool: Pool;
@@ -117,6 +117,15 @@ describe('a running pool', () => {
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect((outcomes[1] as PromiseRejectedResult).reason.message).toMatch(/exported|closure|function/i);
     expect(outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []))).toEqual([3, 7]);
+  });
+
+  test('results that go back together: only the one that cannot be sent is a MaybeEncodingError', async () => {
+    await pool.map(square, range(1000), { chunksize: 1 }); // short tasks: results are sent in batches
+    const results = range(200).map((i) => pool.applyAsync(unsendableOn, [i, 120]));
+    const outcomes = await Promise.allSettled(results.map((r) => r.get()));
+    expect(outcomes.flatMap((o, i) => (o.status === 'rejected' ? [i] : []))).toEqual([120]);
+    expect((outcomes[120] as PromiseRejectedResult).reason).toBeInstanceOf(MaybeEncodingError);
+    expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value : null))).toEqual(range(200).map((i) => (i === 120 ? null : i * i)));
   });
 
   test('an AbortSignal cancels tasks not yet started', async () => {

@@ -2,7 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { range } from './helpers.js';
 import { eventually, pidAlive } from '@mpjs/test-utils';
 import { Pool, ProcessError } from '../src/index.js';
-import { exitOn, init, initState, killSelf, pid, sleepPid, square } from './fixtures/tasks.js';
+import { exitOn, init, initState, killSelf, pid, sleepPid, spin, square } from './fixtures/tasks.js';
 
 describe('workers that die or retire', () => {
   test('a worker that exits fails only its task, naming the exit code; a new worker takes its place', async () => {
@@ -51,6 +51,20 @@ describe('workers that die or retire', () => {
       expect(reason.message).toMatch(/exit code 3/);
       expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value : null))).toEqual(range(400).map((i) => (i === 200 ? null : i * i)));
       expect(pool.pids).toHaveLength(2);
+    } finally {
+      await pool.terminate();
+    }
+  });
+
+  test('results of short tasks do not wait behind a long task that follows them', async () => {
+    const pool = new Pool(1);
+    try {
+      await pool.map(square, range(500), { chunksize: 1 }); // short tasks: several travel together
+      const short = range(5).map((i) => pool.applyAsync(square, [i]));
+      const long = pool.applyAsync(spin, [600]);
+      expect(await Promise.all(short.map((r) => r.get()))).toEqual([0, 1, 4, 9, 16]);
+      expect(long.ready()).toBe(false);
+      expect(await long.get()).toBe(pool.pids[0]);
     } finally {
       await pool.terminate();
     }
