@@ -33,6 +33,9 @@ export {
   QueueReferent,
   JoinableQueueReferent,
 } from './sync-referents.js';
+export { PoolProxy, AsyncResultProxy, IteratorProxy } from './pool-proxies.js';
+export type { PoolProxyApplyOptions, PoolProxyMapOptions } from './pool-proxies.js';
+export { PoolReferent, AsyncResultReferent, IteratorReferent, createPoolReferent } from './pool-referents.js';
 export { runManagerServer } from './server-process.js';
 export { KeyError } from './key-error.js';
 export { formatValue } from './format.js';

@@ -59,6 +59,11 @@ export type ProxyClass = (new (token: Token, options: ProxyOptions) => BaseProxy
   readonly _exposed_?: readonly string[] | null;
   /** Methods whose results come back as proxies (Python's `_method_to_typeid_`). */
   readonly _methodToTypeid_?: Readonly<Record<string, string>> | null;
+  /**
+   * Proxy classes of the type ids in `_methodToTypeid_`, used where no manager
+   * of this process registers them (a proxy that travelled to another process).
+   */
+  readonly _proxytypes_?: Readonly<Record<string, ProxyClass>> | null;
 };
 
 const kAuto = Symbol('mpjs.managers.autoProxy');
@@ -73,6 +78,8 @@ export class BaseProxy {
   static readonly _exposed_: readonly string[] | null = null;
   /** Methods whose results come back as proxies. */
   static readonly _methodToTypeid_: Readonly<Record<string, string>> | null = null;
+  /** Proxy classes of the type ids its methods return, for when no manager of this process registers them. */
+  static readonly _proxytypes_: Readonly<Record<string, ProxyClass>> | null = null;
 
   /** The referent's type id, server address and id. */
   readonly _token: Token;
@@ -146,7 +153,8 @@ export class BaseProxy {
     if (kind === '#RETURN') return value;
     if (kind === '#ERROR') throw value;
     const [exposed, id, typeid] = value as [string[], string, string];
-    return buildProxy({ typeid, address: this._token.address, id }, exposed, this.#authkey, this._manager, false);
+    const fallback = (this.constructor as ProxyClass)._proxytypes_?.[typeid];
+    return buildProxy({ typeid, address: this._token.address, id }, exposed, this.#authkey, this._manager, false, fallback);
   }
 
   /** Resolves with a copy of the referent. */
@@ -206,15 +214,19 @@ export function isAutoProxyType(cls: unknown): boolean {
   return typeof cls === 'function' && Object.hasOwn(cls, kAuto);
 }
 
-/** Builds the proxy for a token: the registered proxy class of its type id, or an auto proxy. */
+/**
+ * Builds the proxy for a token: the registered proxy class of its type id,
+ * else `fallback`, else an auto proxy.
+ */
 export function buildProxy(
   token: Token,
   exposed: readonly string[] | null,
   authkey: Buffer,
   manager: ProxyFactory | null,
   incref: boolean,
+  fallback?: ProxyClass,
 ): BaseProxy {
-  const registered = manager?.proxyTypeFor(token.typeid);
+  const registered = manager?.proxyTypeFor(token.typeid) ?? fallback;
   const cls = registered ?? makeProxyType(`AutoProxy[${token.typeid}]`, exposed ?? []);
   return new cls(token, { authkey, manager, incref, exposed });
 }

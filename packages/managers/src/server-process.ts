@@ -1,5 +1,6 @@
 /** The target of a manager's server process (what `manager.start()` runs in the child). */
 import type { Address, Connection } from '@mpjs/connection';
+import { currentProcess } from '@mpjs/process';
 import { Server, type ServerRegistry } from './server.js';
 
 /**
@@ -15,6 +16,9 @@ export async function runManagerServer(
   initializer: ((...args: never[]) => unknown) | null,
   initargs: unknown[],
 ): Promise<void> {
+  // Daemonic for its parent (never waited for, ended when the parent exits), yet
+  // allowed children of its own, a Pool's workers, as Python's server process is.
+  currentProcess().daemon = false;
   let server: Server;
   try {
     if (initializer) await (initializer as (...args: unknown[]) => unknown)(...initargs);

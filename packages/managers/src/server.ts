@@ -8,7 +8,7 @@ import { Listener, type Address, type Connection } from '@mpjs/connection';
 import { AuthenticationError, EOFError, ProtocolError, getLogger } from '@mpjs/util';
 import type { ReplyKind, Request } from './dispatch.js';
 import { formatValue } from './format.js';
-import { addressKey, releaseSymbol } from './token.js';
+import { addressKey, releaseSymbol, serverStopSymbol } from './token.js';
 
 /** A function or class the server calls to make a shared object. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -134,6 +134,10 @@ export class Server {
     localServers.delete(addressKey(address));
     this.#listener.close();
     for (const connection of this.#connections) connection.close();
+    await Promise.allSettled([...this.#objects.values()].map(async ({ obj }) => {
+      const onStop = (obj as { [serverStopSymbol]?: () => unknown } | null)?.[serverStopSymbol];
+      if (typeof onStop === 'function') await onStop.call(obj);
+    }));
   }
 
   /** Stops `serveForever()`. */

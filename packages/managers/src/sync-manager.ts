@@ -1,7 +1,9 @@
 /**
  * `SyncManager` and `Manager()`: a manager with Python's standard shared
- * types (list, dict, Namespace, Value, Array, locks, Event, Barrier, queues).
+ * types (list, dict, Namespace, Value, Array, locks, Event, Barrier, queues,
+ * Pool).
  */
+import type { PoolOptions } from '@mpjs/pool';
 import type { Timeout } from '@mpjs/util';
 import { BaseManager, type ManagerOptions } from './base-manager.js';
 import {
@@ -19,6 +21,8 @@ import {
   SemaphoreProxy,
   ValueProxy,
 } from './proxies.js';
+import { AsyncResultProxy, IteratorProxy, PoolProxy } from './pool-proxies.js';
+import { createPoolReferent } from './pool-referents.js';
 import { ArrayReferent, NamespaceReferent, SharedDict, SharedList, ValueReferent, type DictInit } from './referents.js';
 import {
   BarrierReferent,
@@ -62,6 +66,12 @@ export class SyncManager extends BaseManager {
   declare Queue: <T = unknown>(maxsize?: number) => Promise<QueueProxy<T>>;
   /** A joinable queue. */
   declare JoinableQueue: <T = unknown>(maxsize?: number) => Promise<JoinableQueueProxy<T>>;
+  /**
+   * A process pool held by the server (`@mpjs/pool`'s `Pool`, loaded there on
+   * first use): `await manager.Pool(4)` or `await manager.Pool({ processes,
+   * initializer, initargs, maxtasksperchild })`. Its workers end with the server.
+   */
+  declare Pool: (options?: number | PoolOptions | null) => Promise<PoolProxy>;
 }
 
 SyncManager.register('list', SharedList, { proxytype: ListProxy });
@@ -78,6 +88,10 @@ SyncManager.register('Event', EventReferent, { proxytype: EventProxy });
 SyncManager.register('Barrier', BarrierReferent, { proxytype: BarrierProxy });
 SyncManager.register('Queue', QueueReferent, { proxytype: QueueProxy });
 SyncManager.register('JoinableQueue', JoinableQueueReferent, { proxytype: JoinableQueueProxy });
+SyncManager.register('Pool', createPoolReferent, { proxytype: PoolProxy });
+// Types returned by the pool's methods, made only through it.
+SyncManager.register('AsyncResult', null, { proxytype: AsyncResultProxy, createMethod: false });
+SyncManager.register('Iterator', null, { proxytype: IteratorProxy, createMethod: false });
 
 /** Starts a `SyncManager` (a server process) and resolves with it (Python's `multiprocessing.Manager()`). */
 export async function Manager(options: ManagerOptions = {}): Promise<SyncManager> {

@@ -18,3 +18,9 @@ export function addressKey(address: Address): string {
 
 /** A proxy's method that drops its server reference now (used when a server frees a container). */
 export const releaseSymbol: unique symbol = Symbol.for('mpjs.managers.release') as never;
+
+/**
+ * A referent's method the server awaits when it stops serving (a pool ends its
+ * workers then, as Python's server process does at exit).
+ */
+export const serverStopSymbol: unique symbol = Symbol.for('mpjs.managers.serverStop') as never;

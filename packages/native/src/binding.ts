@@ -110,7 +110,9 @@ function loadBinding(): NativeBinding {
     const error = new Error(
       `the native addon of @mpjs/native is not built for Node.js ${process.version} ` +
         `(ABI ${process.versions.modules}, ${process.platform}-${process.arch}): ${bindingPath} is missing. ` +
-        `Build it with \`${buildCommand}\` (or \`node scripts/build.mjs\` in ${packageRoot}).`,
+        `Build it with \`${buildCommand}\` (or \`node scripts/build.mjs\` in ${packageRoot}); ` +
+        'where @mpjs/native is a dependency, its install script builds it: `npm rebuild @mpjs/native`, ' +
+        'or with pnpm allow it (`pnpm approve-builds`) and run `pnpm rebuild @mpjs/native`.',
     );
     throw Object.assign(error, { code: 'ERR_MP_NATIVE_NOT_BUILT' });
   }

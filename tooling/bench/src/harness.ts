@@ -16,8 +16,18 @@ export interface Workload {
   lowerIsBetter: boolean;
   /** Measures mpjs; resolves to one number in `unit`. */
   node: () => Promise<number>;
-  /** CPython source that prints ONE number in `unit` on its last stdout line. */
+  /**
+   * CPython source that prints ONE number in `unit` on its last stdout line: the
+   * figure of the ratio column, so it must do what `node` does, with the same
+   * start method (`spawn` or `forkserver`; Node has no `fork`).
+   */
   python?: string;
+  /**
+   * Further CPython measurements shown beside the others, label → source (same
+   * contract as `python`), e.g. `{ 'CPython fork': … }` for CPython's default
+   * start method on Linux, which Node cannot match.
+   */
+  pythonOthers?: Record<string, string>;
   /** Other Node implementations measured in the same run (e.g. JSON, other pools). */
   others?: Record<string, () => Promise<number>>;
 }

@@ -2,9 +2,12 @@
  * `pnpm bench [group…]`: runs every workload in src/workloads (or those of the
  * named groups), in Node and in python3 on the same machine, prints one table
  * with the ratio "how many times better mpjs is", and writes results/bench.json.
+ *
+ * It runs compiled (`node dist/run.js`), with no loader, so the processes the
+ * workloads start are plain Node, as they are for a user's compiled program.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -23,6 +26,7 @@ interface Row {
   python: number | null;
   /** > 1 means mpjs is better. */
   ratio: number | null;
+  /** Other implementations, Node (`w.others`) and CPython (`w.pythonOthers`), by label. */
   others: Record<string, number>;
 }
 
@@ -52,12 +56,15 @@ function ratio(lowerIsBetter: boolean, ours: number, theirs: number): number {
   return lowerIsBetter ? theirs / ours : ours / theirs;
 }
 
+// Modules that children and workers load (`*-child`, `*-worker`, `*-tasks`) are not workloads,
+// nor is what tsc left in dist/ of a source since deleted.
 const files = readdirSync(join(here, 'workloads'))
-  .filter((f) => f.endsWith('.ts') && !f.endsWith('-child.ts'))
+  .filter((f) => /\.js$/.test(f) && !/-(child|worker|tasks)\.js$/.test(f))
+  .filter((f) => existsSync(join(here, '..', 'src', 'workloads', f.replace(/\.js$/, '.ts'))))
   .sort();
 const rows: Row[] = [];
 for (const file of files) {
-  const group = file.replace(/\.ts$/, '');
+  const group = file.replace(/\.js$/, '');
   if (wanted.length > 0 && !wanted.includes(group)) continue;
   const mod = (await import(pathToFileURL(join(here, 'workloads', file)).href)) as { default: Workload[] };
   for (const w of mod.default) {
@@ -66,6 +73,7 @@ for (const file of files) {
     const py = w.python ? runPython(w.python) : null;
     const others: Record<string, number> = {};
     for (const [label, fn] of Object.entries(w.others ?? {})) others[label] = await fn();
+    for (const [label, source] of Object.entries(w.pythonOthers ?? {})) others[label] = runPython(source);
     const row: Row = {
       group: w.group,
       name: w.name,
@@ -81,7 +89,8 @@ for (const file of files) {
   }
 }
 
-const header = ['group', 'workload', 'unit', 'mpjs', 'python3', 'mpjs vs python', 'others'];
+const pythonVersion = execFileSync(python, ['--version'], { encoding: 'utf8' }).trim();
+const header = ['group', 'workload', 'unit', 'mpjs', 'CPython', 'mpjs vs CPython', 'others (same unit)'];
 const table = rows.map((r) => [
   r.group,
   r.name,
@@ -98,10 +107,13 @@ const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widt
 console.log(line(header));
 console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
 for (const row of table) console.log(line(row));
-console.log('\nratio > 1: mpjs is better (faster, or more throughput) by that factor.');
+console.log(
+  `\nCPython: ${pythonVersion} doing the same, with the start method mpjs uses (spawn or forkserver: Node has no fork; ` +
+    `CPython's fork figure is in others as "CPython fork"); mpjs vs CPython > 1: mpjs is better (faster, or more throughput) by that factor.`,
+);
 
 const resultsDir = join(here, '..', 'results');
 mkdirSync(resultsDir, { recursive: true });
-const machine = { node: process.version, python: execFileSync(python, ['--version'], { encoding: 'utf8' }).trim(), date: new Date().toISOString() };
+const machine = { node: process.version, python: pythonVersion, date: new Date().toISOString() };
 writeFileSync(join(resultsDir, 'bench.json'), JSON.stringify({ machine, rows }, null, 2));
 console.log(`results written to ${join(resultsDir, 'bench.json')}`);

@@ -5,7 +5,10 @@
  * - a `dict` proxy's `set` followed by `get` (two round trips to the server), µs.
  *
  * Medians of three runs, after a warm-up. Start-up is dominated by launching
- * a Node interpreter for the server (CPython forks or spawns its own).
+ * a Node interpreter for the server, so the CPython figure it is compared with
+ * spawns its server too (`get_context('spawn')`, mpjs's default start method);
+ * CPython's default on Linux, fork, which Node cannot do, is shown beside it,
+ * as is forkserver against mpjs's forkserver.
  */
 import { Manager, type ManagerOptions } from '@mpjs/managers';
 import { getContext } from '@mpjs/process';
@@ -47,16 +50,20 @@ async function dictRoundTrip(): Promise<number> {
   }
 }
 
-const PY_START = `
+/** CPython's Manager() start + shutdown, ms, with the given start method. */
+function pyStart(method: 'spawn' | 'forkserver' | 'fork'): string {
+  return `
 import multiprocessing as mp, time
 if __name__ == '__main__':
-    mp.Manager().shutdown()
+    ctx = mp.get_context(${JSON.stringify(method)})
+    ctx.Manager().shutdown()
     t0 = time.perf_counter()
     for _ in range(${START_RUNS}):
-        m = mp.Manager()
+        m = ctx.Manager()
         m.shutdown()
     print((time.perf_counter() - t0) * 1000 / ${START_RUNS})
 `;
+}
 
 const PY_DICT = `
 import multiprocessing as mp, time
@@ -76,11 +83,12 @@ if __name__ == '__main__':
 const workloads: Workload[] = [
   {
     group: 'managers',
-    name: 'Manager() start + shutdown',
+    name: 'Manager() start + shutdown (spawn)',
     unit: 'ms',
     lowerIsBetter: true,
     node: () => medianOf(3, () => startShutdown()),
-    python: PY_START,
+    python: pyStart('spawn'),
+    pythonOthers: { 'CPython forkserver': pyStart('forkserver'), 'CPython fork': pyStart('fork') },
     others: {
       // The server handed to a warm interpreter of the forkserver start method.
       'mpjs forkserver': async () => {

@@ -2,7 +2,7 @@
  * The other player of the cross-process futex ping-pong in native.ts, and the
  * `play` loop both sides use.
  *
- *   node --import tsx native-child.ts <sync|async> <rounds>
+ *   node native-child.js <sync|async> <rounds>
  *
  * Maps the shared memory it inherited as fd 3, sets word 1 to say it is
  * ready, then plays player 1 for `rounds` rounds on word 0.

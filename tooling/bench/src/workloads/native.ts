@@ -17,7 +17,7 @@ import { closeFd, createSharedMemory, futexWait, futexWaitAsync, futexWake } fro
 import { bestOf, medianOf, nsPerOpSync, type Workload } from '../harness.js';
 import { play, type WaitMode } from './native-child.js';
 
-const childScript = fileURLToPath(new URL('./native-child.ts', import.meta.url));
+const childScript = fileURLToPath(new URL('./native-child.js', import.meta.url));
 
 // A futex mutex: 0 free, 1 taken, 2 taken with waiters.
 function lock(view: Int32Array): void {
@@ -47,7 +47,7 @@ async function uncontendedLockNs(): Promise<number> {
 async function pingPongUs(mode: WaitMode, rounds: number, warmup: number): Promise<number> {
   const block = createSharedMemory(64);
   const view = new Int32Array(block.buffer);
-  const child = spawn(process.execPath, ['--import', 'tsx', childScript, mode, String(warmup + rounds)], {
+  const child = spawn(process.execPath, [childScript, mode, String(warmup + rounds)], {
     stdio: ['ignore', 'inherit', 'inherit', block.fd],
   });
   closeFd(block.fd);

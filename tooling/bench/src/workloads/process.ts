@@ -1,11 +1,10 @@
 /**
  * Process start→join of a trivial target, with each start method, side by
- * side with CPython's `spawn` and `forkserver` contexts.
+ * side with CPython's `spawn` and `forkserver` contexts (CPython's `fork`,
+ * which Node cannot do, is shown beside the first figure).
  *
  * The target is `os.tmpdir`, a built-in function (it travels by reference
- * like any exported function), so children need no TypeScript loader: they
- * run with no Node options, as compiled programs do. (Under `--import tsx`
- * every child would also pay for starting the loader.)
+ * like any exported function), so a child imports nothing of the bench.
  *
  * The machine sets NODE_EXTRA_CA_CERTS, which makes every Node start-up read
  * a CA bundle (~28 ms); Python is not affected. Start-up figures are given
@@ -19,7 +18,7 @@
  * Node start-up per process) becomes the limit.
  */
 import { tmpdir } from 'node:os';
-import { getContext, setExecArgv, type BaseContext } from '@mpjs/process';
+import { getContext, type BaseContext } from '@mpjs/process';
 import type { Workload } from '../harness.js';
 
 const ITERATIONS = 20;
@@ -37,16 +36,6 @@ async function startJoin(ctx: BaseContext): Promise<number> {
   const ms = performance.now() - t0;
   if (p.exitcode !== 0) throw new Error(`trivial child exited with ${p.exitcode}`);
   return ms;
-}
-
-/** Runs `fn` with children started without Node options (no TypeScript loader). */
-async function plainChildren<T>(fn: () => Promise<T>): Promise<T> {
-  setExecArgv([]);
-  try {
-    return await fn();
-  } finally {
-    setExecArgv(null);
-  }
 }
 
 /** Runs `fn` with NODE_EXTRA_CA_CERTS removed from the environment children inherit. */
@@ -91,7 +80,7 @@ async function forkserverBackToBack(): Promise<number> {
   return mean;
 }
 
-function pythonStartJoin(method: 'spawn' | 'forkserver', backToBack: boolean): string {
+function pythonStartJoin(method: 'spawn' | 'forkserver' | 'fork', backToBack: boolean): string {
   return `
 import multiprocessing as mp, time
 
@@ -121,15 +110,16 @@ const workloads: Workload[] = [
     name: 'start→join, spawn (NODE_EXTRA_CA_CERTS set, as on this machine)',
     unit: 'ms',
     lowerIsBetter: true,
-    node: () => plainChildren(spawnMedian),
+    node: spawnMedian,
     python: pythonStartJoin('spawn', false),
+    pythonOthers: { 'CPython fork': pythonStartJoin('fork', false) },
   },
   {
     group: 'process',
     name: 'start→join, spawn (NODE_EXTRA_CA_CERTS removed)',
     unit: 'ms',
     lowerIsBetter: true,
-    node: () => plainChildren(() => withoutExtraCerts(spawnMedian)),
+    node: () => withoutExtraCerts(spawnMedian),
     python: pythonStartJoin('spawn', false),
   },
   {
@@ -137,7 +127,7 @@ const workloads: Workload[] = [
     name: 'start→join, forkserver (warm interpreter ready)',
     unit: 'ms',
     lowerIsBetter: true,
-    node: () => plainChildren(forkserverWarm),
+    node: forkserverWarm,
     python: pythonStartJoin('forkserver', false),
   },
   {
@@ -145,7 +135,7 @@ const workloads: Workload[] = [
     name: `start→join, forkserver, ${ITERATIONS} back to back (NODE_EXTRA_CA_CERTS removed)`,
     unit: 'ms',
     lowerIsBetter: true,
-    node: () => plainChildren(() => withoutExtraCerts(forkserverBackToBack)),
+    node: () => withoutExtraCerts(forkserverBackToBack),
     python: pythonStartJoin('forkserver', true),
   },
 ];
