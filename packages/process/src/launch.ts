@@ -28,6 +28,8 @@ export interface LaunchRequest {
   handles: Handle[];
   /** Daemonic children do not keep the parent's event loop alive. */
   daemon: boolean;
+  /** Modules the child will import to find its target (the target's and a Process subclass's). */
+  modules: string[];
 }
 
 /** A start method: turns a launch request into a running child. */

@@ -7,7 +7,7 @@
 import { isMainThread } from 'node:worker_threads';
 import { inspect } from 'node:util';
 import { constants as osConstants } from 'node:os';
-import { defaultCodec } from '@mpjs/serialization';
+import { defaultCodec, functionReference } from '@mpjs/serialization';
 import {
   AssertionError,
   getLogger,
@@ -449,6 +449,15 @@ function buildLaunchRequest(process_: Process, state: ProcessState): LaunchReque
     payload: bytes,
     handles,
     daemon: state.config.daemon ?? false,
+    modules: [state.target, subclass ? constructor : null].flatMap((fn) => {
+      if (typeof fn !== 'function') return [];
+      try {
+        // Encoding has already located it: this reads the codec's cache.
+        return [functionReference(fn).module];
+      } catch {
+        return [];
+      }
+    }),
   };
 }
 

@@ -5,6 +5,7 @@ import { eventually } from '@mpjs/test-utils';
 import { marker, processesWith, readJson, tempDir } from './helpers.js';
 import { getContext, setForkserverPoolSize, setForkserverPreload, ValueError } from '../src/index.js';
 import { reportUptime } from './fixtures/targets.js';
+import { reportImport } from './fixtures/learned.js';
 
 const ctx = getContext('forkserver');
 const tmp = tempDir();
@@ -72,6 +73,29 @@ describe('forkserver', () => {
     p.start();
     await p.join();
     expect(readJson<Uptime>(out).preloaded).toBeNull();
+  });
+
+  it('warm interpreters learn to import the modules of the targets started through them', async () => {
+    setForkserverPreload([]);
+    setForkserverPoolSize(2);
+    await ctx.ensureRunning();
+    // Use up the interpreters started before any target was seen.
+    for (let i = 0; i < 3; i++) {
+      const p = ctx.Process({ target: reportImport, args: [tmp.file(`learn-${i}.json`)] });
+      p.start();
+      await p.join();
+      expect(p.exitcode).toBe(0);
+    }
+    await ctx.ensureRunning();
+    const out = tmp.file('learned.json');
+    const startedAt = Date.now();
+    const p = ctx.Process({ target: reportImport, args: [out] });
+    p.start();
+    await p.join();
+    const report = readJson<{ importedAt: number; pid: number }>(out);
+    expect(report.pid).toBe(p.pid);
+    // The target's module was imported while the interpreter waited, before start() was called.
+    expect(report.importedAt).toBeLessThanOrEqual(startedAt);
   });
 
   it('stops its idle interpreters on request', async () => {

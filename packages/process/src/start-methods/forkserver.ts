@@ -104,10 +104,21 @@ interface Warm {
   onData: (chunk: Buffer) => void;
 }
 
+/** How many target modules warm interpreters learn to preload. */
+const MAX_LEARNED = 8;
+
 /** Warm interpreters of one configuration (executable, Node options, preload list). */
 class WarmPool implements ExitParticipant {
   readonly key: string;
   readonly #execArgs: { preload: string[] };
+  /**
+   * Modules of the targets started through this pool, most recent first:
+   * interpreters started from now on import them ahead of time too, as
+   * Python's forkserver has `__main__` loaded, so a Pool's next worker (or
+   * the next process with a target from the same module) starts without
+   * loading them.
+   */
+  readonly #learned: string[] = [];
   readonly #idle: Warm[] = [];
   #fillScheduled = false;
   #stopped = false;
@@ -133,6 +144,18 @@ class WarmPool implements ExitParticipant {
       this.#scheduleFill();
     });
     return warm;
+  }
+
+  /** Notes the modules a started target needed (see `#learned`). */
+  learn(modules: readonly string[]): void {
+    for (const module of modules) {
+      if (this.#execArgs.preload.includes(module)) continue;
+      const at = this.#learned.indexOf(module);
+      if (at === 0) continue;
+      if (at > 0) this.#learned.splice(at, 1);
+      this.#learned.unshift(module);
+      if (this.#learned.length > MAX_LEARNED) this.#learned.length = MAX_LEARNED;
+    }
   }
 
   /** Starts interpreters until the pool is full. */
@@ -176,7 +199,11 @@ class WarmPool implements ExitParticipant {
 
   #spawn(): Warm {
     const channel = fdChannel();
-    const options: WarmOptions = { preload: this.#execArgs.preload, fdChannel: channel !== null, deathSignal: isMainThread };
+    const options: WarmOptions = {
+      preload: [...this.#execArgs.preload, ...this.#learned],
+      fdChannel: channel !== null,
+      deathSignal: isMainThread,
+    };
     let interpreter;
     try {
       interpreter = startInterpreter('forkserver', [JSON.stringify(options)], channel ? [channel[1]] : []);
@@ -288,6 +315,7 @@ export const forkserverLauncher: Launcher = {
   method: 'forkserver',
   launch(request: LaunchRequest): Popen {
     const pool = currentPool();
+    pool.learn(request.modules);
     let warm = pool.take();
     if (request.handles.length > 0 && warm.fdChannel === null) {
       // Without fd passing the handles can only travel in a new interpreter's stdio table.
