@@ -328,6 +328,11 @@ export class Connection implements Waitable, Disposable {
     return this.#maxMessageSize;
   }
 
+  /** Whether this end reads several messages at a time (the `readAhead` option); a copy sent elsewhere does too. */
+  get readAhead(): boolean {
+    return this.#readAheadBuffer !== undefined;
+  }
+
   /** The file descriptor of the connection. */
   fileno(): number {
     this.#checkClosed();
@@ -997,6 +1002,7 @@ interface ConnectionData {
   readable: boolean;
   writable: boolean;
   maxMessageSize: number;
+  readAhead?: boolean;
 }
 
 function isConnectionData(data: unknown): data is ConnectionData {
@@ -1008,7 +1014,8 @@ function isConnectionData(data: unknown): data is ConnectionData {
     Number.isInteger(d.fdChannel) &&
     typeof d.readable === 'boolean' &&
     typeof d.writable === 'boolean' &&
-    typeof d.maxMessageSize === 'number'
+    typeof d.maxMessageSize === 'number' &&
+    (d.readAhead === undefined || typeof d.readAhead === 'boolean')
   );
 }
 
@@ -1043,7 +1050,9 @@ registerType<Connection>({
     const handle = context.handles.push({ fd: connection.fileno(), kind: CONNECTION_KIND, meta: { readable, writable } }) - 1;
     const channel = connection.fdChannelFd;
     const fdChannel = channel === undefined ? -1 : context.handles.push({ fd: channel, kind: FD_CHANNEL_KIND }) - 1;
-    return { handle, fdChannel, readable, writable, maxMessageSize: connection.maxMessageSize };
+    const data: ConnectionData = { handle, fdChannel, readable, writable, maxMessageSize: connection.maxMessageSize };
+    if (connection.readAhead) data.readAhead = true;
+    return data;
   },
   decode(data, context): Connection {
     if (!context) throw new SerializationError('a Connection arrived without its OS handles (no decode context was given)');
@@ -1055,6 +1064,7 @@ registerType<Connection>({
       writable: data.writable,
       maxMessageSize: data.maxMessageSize,
       fdChannel,
+      readAhead: data.readAhead === true,
     });
   },
 });

@@ -298,6 +298,7 @@ describe('Pipe and Connection', () => {
       expect(await a.recv()).toBe('two');
       carrier.send(a);
       const copy = (await receiver.recv()) as Connection;
+      expect(copy.readAhead).toBe(true); // the option travels with the connection
       b.send('three');
       expect(await copy.recv()).toBe('three');
       copy.close();
