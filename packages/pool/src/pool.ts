@@ -12,8 +12,8 @@
  */
 import { constants as osConstants } from 'node:os';
 import { Pipe } from '@mpjs/connection';
-import { Process, cpuCount, type LauncherSource, type StartMethod } from '@mpjs/process';
-import { SerializationError } from '@mpjs/serialization';
+import { Process, cpuCount, forkserverLearn, type LauncherSource, type StartMethod } from '@mpjs/process';
+import { SerializationError, functionReference } from '@mpjs/serialization';
 import { ProcessError, ValueError, getLogger } from '@mpjs/util';
 import { AsyncResult, kSettle, type ResultCallbacks } from './async-result.js';
 import { ListJob, defaultChunksize, type Job, type Task } from './jobs.js';
@@ -489,8 +489,20 @@ export class Pool implements AsyncDisposable {
     let fnId = functionIds.get(task.fn);
     if (fnId === undefined) functionIds.set(task.fn, (fnId = functionIds.size + 1));
     const known = worker.functions.has(fnId) || announced.includes(fnId);
-    if (!known) announced.push(fnId);
+    if (!known) {
+      announced.push(fnId);
+      this.#learnModule(task.fn);
+    }
     return [fnId, known ? null : task.fn, task.calls, task.star];
+  }
+
+  /** Tells the forkserver which module a task function comes from, so its next workers start with it loaded. */
+  #learnModule(fn: TaskFunction): void {
+    try {
+      forkserverLearn([functionReference(fn).module]);
+    } catch {
+      // Not sendable by reference: encoding the task reports it.
+    }
   }
 
   #send(worker: Worker, tasks: Task[]): void {

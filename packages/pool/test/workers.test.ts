@@ -1,8 +1,9 @@
 import { describe, expect, test } from '@jest/globals';
 import { range } from './helpers.js';
 import { eventually, pidAlive } from '@mpjs/test-utils';
+import { getContext } from '@mpjs/process';
 import { Pool, ProcessError } from '../src/index.js';
-import { exitOn, init, initState, killSelf, pid, sleepPid, spin, square } from './fixtures/tasks.js';
+import { exitOn, init, initState, killSelf, moduleImportedAt, pid, sleepPid, spin, square } from './fixtures/tasks.js';
 
 describe('workers that die or retire', () => {
   test('a worker that exits fails only its task, naming the exit code; a new worker takes its place', async () => {
@@ -67,6 +68,26 @@ describe('workers that die or retire', () => {
       expect(await long.get()).toBe(pool.pids[0]);
     } finally {
       await pool.terminate();
+    }
+  });
+
+  test('with the forkserver, the next workers start with the task functions\' module already imported', async () => {
+    const ctx = getContext('forkserver');
+    try {
+      const first = new Pool({ processes: 1, context: ctx });
+      await first.apply(moduleImportedAt); // the pool reports the module of the task function
+      await first.terminate();
+      await ctx.stopForkserver(); // the interpreters started from now on know the module
+      await ctx.ensureRunning();
+      const startedAt = Date.now();
+      const next = new Pool({ processes: 1, context: ctx });
+      try {
+        expect(await next.apply(moduleImportedAt)).toBeLessThanOrEqual(startedAt);
+      } finally {
+        await next.terminate();
+      }
+    } finally {
+      await ctx.stopForkserver();
     }
   });
 

@@ -20,7 +20,7 @@ export type { SetStartMethodOptions } from './context.js';
 export type { StartMethod } from './popen.js';
 export type { LauncherSource } from './runtime.js';
 export { setExecutable, setExecArgv, getExecArgv, getExecutable, EXEC_ARGV_ENV } from './exec-options.js';
-export { setForkserverPreload, setForkserverPoolSize } from './start-methods/forkserver.js';
+export { setForkserverPreload, setForkserverPoolSize, forkserverLearn } from './start-methods/forkserver.js';
 export { isMainModule, runMain } from './main-guard.js';
 export type { ModuleIdentity } from './main-guard.js';
 export { registerBeforeExit } from './exit.js';

@@ -39,13 +39,23 @@ interface ForkserverSettings {
   preload: string[];
   poolSize: number | null;
   pools: Map<string, WarmPool>;
+  /**
+   * Modules recently needed by what ran through the forkserver (targets,
+   * Process subclasses, and what other packages report with
+   * `forkserverLearn`), most recent first: interpreters started from now on
+   * import them ahead of time too, as Python's fork server has `__main__`
+   * loaded.
+   */
+  learned: string[];
 }
 
 const kSettings = Symbol.for('mpjs.process.forkserver');
 type Global = typeof globalThis & { [kSettings]?: ForkserverSettings };
 
 function settings(): ForkserverSettings {
-  return ((globalThis as Global)[kSettings] ??= { preload: [], poolSize: null, pools: new Map() });
+  const current = ((globalThis as Global)[kSettings] ??= { preload: [], poolSize: null, pools: new Map(), learned: [] });
+  current.learned ??= []; // settings made by an older copy of this package in the same process
+  return current;
 }
 
 /** Turns what users pass to `setForkserverPreload()` into specifiers a child can import. */
@@ -104,21 +114,13 @@ interface Warm {
   onData: (chunk: Buffer) => void;
 }
 
-/** How many target modules warm interpreters learn to preload. */
+/** How many modules warm interpreters learn to preload. */
 const MAX_LEARNED = 8;
 
 /** Warm interpreters of one configuration (executable, Node options, preload list). */
 class WarmPool implements ExitParticipant {
   readonly key: string;
   readonly #execArgs: { preload: string[] };
-  /**
-   * Modules of the targets started through this pool, most recent first:
-   * interpreters started from now on import them ahead of time too, as
-   * Python's forkserver has `__main__` loaded, so a Pool's next worker (or
-   * the next process with a target from the same module) starts without
-   * loading them.
-   */
-  readonly #learned: string[] = [];
   readonly #idle: Warm[] = [];
   #fillScheduled = false;
   #stopped = false;
@@ -144,18 +146,6 @@ class WarmPool implements ExitParticipant {
       this.#scheduleFill();
     });
     return warm;
-  }
-
-  /** Notes the modules a started target needed (see `#learned`). */
-  learn(modules: readonly string[]): void {
-    for (const module of modules) {
-      if (this.#execArgs.preload.includes(module)) continue;
-      const at = this.#learned.indexOf(module);
-      if (at === 0) continue;
-      if (at > 0) this.#learned.splice(at, 1);
-      this.#learned.unshift(module);
-      if (this.#learned.length > MAX_LEARNED) this.#learned.length = MAX_LEARNED;
-    }
   }
 
   /** Starts interpreters until the pool is full. */
@@ -200,7 +190,7 @@ class WarmPool implements ExitParticipant {
   #spawn(): Warm {
     const channel = fdChannel();
     const options: WarmOptions = {
-      preload: [...this.#execArgs.preload, ...this.#learned],
+      preload: [...this.#execArgs.preload, ...settings().learned.filter((m) => !this.#execArgs.preload.includes(m))],
       fdChannel: channel !== null,
       deathSignal: isMainThread,
     };
@@ -291,6 +281,25 @@ function currentPool(): WarmPool {
   return pool;
 }
 
+/**
+ * Tells the forkserver that processes will need these modules (file URLs or
+ * package names): warm interpreters started from now on import them ahead of
+ * time, as they do for the modules of targets started through them (the 8
+ * most recent are kept). A pool reports its task functions' modules this
+ * way, so its next workers start with them loaded. A module that fails to
+ * import in advance is imported again when it is needed.
+ */
+export function forkserverLearn(modules: Iterable<string>): void {
+  const learned = settings().learned;
+  for (const module of modules) {
+    const at = learned.indexOf(module);
+    if (at === 0) continue;
+    if (at > 0) learned.splice(at, 1);
+    learned.unshift(module);
+  }
+  if (learned.length > MAX_LEARNED) learned.length = MAX_LEARNED;
+}
+
 /** Starts the warm interpreters now and resolves once they are ready (otherwise the first `start()` does it). */
 export async function ensureForkserverRunning(): Promise<void> {
   await currentPool().whenReady();
@@ -315,7 +324,7 @@ export const forkserverLauncher: Launcher = {
   method: 'forkserver',
   launch(request: LaunchRequest): Popen {
     const pool = currentPool();
-    pool.learn(request.modules);
+    forkserverLearn(request.modules);
     let warm = pool.take();
     if (request.handles.length > 0 && warm.fdChannel === null) {
       // Without fd passing the handles can only travel in a new interpreter's stdio table.
