@@ -58,6 +58,13 @@ function ratio(lowerIsBetter: boolean, ours: number, theirs: number): number {
 
 // Modules that children and workers load (`*-child`, `*-worker`, `*-tasks`) are not workloads,
 // nor is what tsc left in dist/ of a source since deleted.
+/** The measurement under way: if the event loop runs dry in the middle of one, a promise was left with nothing to settle it. */
+let running: string | undefined;
+process.on('beforeExit', () => {
+  if (running === undefined) return;
+  process.stderr.write(`\nbench: the event loop ran dry during ${running}; still open: ${JSON.stringify(process.getActiveResourcesInfo())}\n`);
+});
+
 const files = readdirSync(join(here, 'workloads'))
   .filter((f) => /\.js$/.test(f) && !/-(child|worker|tasks)\.js$/.test(f))
   .filter((f) => existsSync(join(here, '..', 'src', 'workloads', f.replace(/\.js$/, '.ts'))))
@@ -69,10 +76,15 @@ for (const file of files) {
   const mod = (await import(pathToFileURL(join(here, 'workloads', file)).href)) as { default: Workload[] };
   for (const w of mod.default) {
     process.stderr.write(`${w.group}: ${w.name} … `);
+    running = `${w.group}: ${w.name} (mpjs)`;
     const mpjs = await w.node();
     const py = w.python ? runPython(w.python) : null;
     const others: Record<string, number> = {};
-    for (const [label, fn] of Object.entries(w.others ?? {})) others[label] = await fn();
+    for (const [label, fn] of Object.entries(w.others ?? {})) {
+      running = `${w.group}: ${w.name} (${label})`;
+      others[label] = await fn();
+    }
+    running = undefined;
     for (const [label, source] of Object.entries(w.pythonOthers ?? {})) others[label] = runPython(source);
     const row: Row = {
       group: w.group,
