@@ -13,7 +13,7 @@
 import { getContext } from '@mpjs/process';
 import { Pool } from '@mpjs/pool';
 import type { Workload } from '../harness.js';
-import { square } from './pool-tasks.js';
+import { countPrimes, square } from './pool-tasks.js';
 
 const RUNS = 7;
 
@@ -90,6 +90,69 @@ async function startup(): Promise<number> {
   }
   return median(times.slice(1));
 }
+
+/** Jobs of the speed-up workload; each side's job size makes a serial run take roughly as long. */
+const SPEEDUP_JOBS = 8;
+const NODE_PRIMES_LIMIT = 800_000;
+const PYTHON_PRIMES_LIMIT = 100_000;
+
+/** Serial time / time on Pool(2) of SPEEDUP_JOBS CPU-bound jobs (median of 3). */
+async function speedup(): Promise<number> {
+  const jobs = Array.from({ length: SPEEDUP_JOBS }, () => NODE_PRIMES_LIMIT);
+  const pool = new Pool(2);
+  try {
+    // Workers up, task module imported, and the function compiled in both, as in the serial run.
+    await pool.map(countPrimes, [NODE_PRIMES_LIMIT, NODE_PRIMES_LIMIT], { chunksize: 1 });
+    jobs.map(countPrimes);
+    const ratios: number[] = [];
+    for (let run = 0; run < 3; run++) {
+      let t0 = performance.now();
+      const serial = jobs.map(countPrimes);
+      const serialMs = performance.now() - t0;
+      t0 = performance.now();
+      const parallel = await pool.map(countPrimes, jobs, { chunksize: 1 });
+      const poolMs = performance.now() - t0;
+      if (parallel.join() !== serial.join()) throw new Error('pool workload: the pool counted differently');
+      ratios.push(serialMs / poolMs);
+    }
+    return median(ratios);
+  } finally {
+    await pool.terminate();
+  }
+}
+
+const PY_SPEEDUP = `
+import multiprocessing as mp, time, statistics
+
+def count_primes(limit):
+    count = 0
+    for n in range(2, limit):
+        d = 2
+        prime = True
+        while d * d <= n:
+            if n % d == 0:
+                prime = False
+                break
+            d += 1
+        if prime:
+            count += 1
+    return count
+
+if __name__ == '__main__':
+    jobs = [${PYTHON_PRIMES_LIMIT}] * ${SPEEDUP_JOBS}
+    with mp.get_context('spawn').Pool(2) as pool:
+        pool.map(count_primes, [${PYTHON_PRIMES_LIMIT}] * 2, chunksize=1)
+        ratios = []
+        for _ in range(3):
+            t = time.perf_counter()
+            serial = [count_primes(j) for j in jobs]
+            serial_s = time.perf_counter() - t
+            t = time.perf_counter()
+            parallel = pool.map(count_primes, jobs, chunksize=1)
+            assert parallel == serial
+            ratios.append(serial_s / (time.perf_counter() - t))
+    print(statistics.median(ratios))
+`;
 
 const PY_HEAD = `
 import multiprocessing as mp, time, statistics
@@ -184,6 +247,14 @@ if __name__ == '__main__':
     node: startup,
     python: pyStartup('forkserver'),
     pythonOthers: { 'CPython fork': pyStartup('fork') },
+  },
+  {
+    group: 'pool',
+    name: `CPU speed-up on 2 cores: ${SPEEDUP_JOBS} prime-counting jobs, serial time / Pool(2).map time`,
+    unit: '×',
+    lowerIsBetter: false,
+    node: speedup,
+    python: PY_SPEEDUP,
   },
 ];
 
