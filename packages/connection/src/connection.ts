@@ -766,7 +766,7 @@ export class Connection implements Waitable, Disposable {
     return this.#nextTarget();
   }
 
-  /** Whether input that arrived is held here, not yet received (only possible when reading ahead). */
+  /** Whether input that arrived is held here, not yet received: a copy sent elsewhere would not see it. */
   [kHoldsInput](): boolean {
     return this.#messages.length > 0 || this.#headerFill > 0 || this.#payloadLength >= 0;
   }

@@ -421,16 +421,17 @@ export class Pool implements AsyncDisposable {
     return depth;
   }
 
-  /** Whether a worker would take tasks now (checked on every result, so it allocates nothing). */
-  #anyWorkerHasRoom(): boolean {
-    for (const worker of this.#workers) {
-      if (worker.retiring) continue;
-      const held = worker.inflight.length;
-      if (held === 0) return true;
-      const capacity = this.#capacity(worker);
-      if (held < capacity && held <= capacity >> 1) return true;
-    }
-    return false;
+  /**
+   * How many tasks `worker` takes now: none while it is retiring, full or
+   * still above half of what it may hold (topping it up then would send one
+   * message per finished task), else up to what it may hold.
+   */
+  #room(worker: Worker): number {
+    if (worker.retiring) return 0;
+    const held = worker.inflight.length;
+    const capacity = this.#capacity(worker);
+    if (held >= capacity || (held > 0 && held > capacity >> 1)) return 0;
+    return capacity - held;
   }
 
   /** Dispatches once the current synchronous code is done, so tasks submitted together travel together. */
@@ -451,18 +452,16 @@ export class Pool implements AsyncDisposable {
    */
   #dispatch(): void {
     if (this.#state === 'terminate') return;
-    if (!this.#anyWorkerHasRoom()) return;
     let batches: Map<Worker, Task[]> | undefined;
     let room = 0;
-    const wants = new Map<Worker, number>();
+    let wants: Map<Worker, number> | undefined; // made only when a worker has room: this runs on every result
     for (const worker of this.#workers) {
-      if (worker.retiring) continue;
-      const capacity = this.#capacity(worker);
-      const held = worker.inflight.length;
-      if (held >= capacity || (held > 0 && held > capacity >> 1)) continue;
-      wants.set(worker, capacity - held);
-      room += capacity - held;
+      const free = this.#room(worker);
+      if (free === 0) continue;
+      (wants ??= new Map()).set(worker, free);
+      room += free;
     }
+    if (!wants) return;
     let exhausted = false;
     while (room > 0 && !exhausted) {
       for (const [worker, want] of wants) {
