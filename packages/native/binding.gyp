@@ -7,7 +7,8 @@
         "addon/shm.cc",
         "addon/futex.cc",
         "addon/fd-passing.cc",
-        "addon/process-control.cc"
+        "addon/process-control.cc",
+        "addon/polled-read.cc"
       ],
       "cflags_cc": ["-O2", "-Wall", "-Wno-unused-parameter", "-Wno-cast-function-type"],
       "conditions": [

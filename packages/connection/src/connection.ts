@@ -10,14 +10,22 @@
  * and kept its copy) never takes messages meant for another process, and a
  * large payload lands directly in the buffer that is returned.
  *
+ * A receiver with nothing to read yet polls the socket for a moment before it
+ * goes back to the event loop (see `POLL_MICROS` in @mpjs/util): a partner on
+ * another CPU that answers within that time is caught without a sleep and a
+ * wake-up, which is most of the cost of a round trip.
+ *
  * Writing is synchronous when the kernel has room (as in Python, the data is in
  * the socket when `send` returns); what does not fit is queued and written in
  * the background, copied first if it belongs to the caller.
  */
 import { writeSync, writevSync } from 'node:fs';
 import net from 'node:net';
+import { readPolling } from '@mpjs/native';
 import {
   BufferTooShort,
+  POLL_MICROS,
+  PollBackoff,
   EOFError,
   ProtocolError,
   ValueError,
@@ -163,6 +171,9 @@ export function connectSocket(options: net.NetConnectOpts): net.Socket {
   return socket;
 }
 
+/** A `#target` no read lands in: libuv's next read is copied to where it belongs. */
+const NO_TARGET = new Uint8Array(0);
+
 function socketFd(socket: net.Socket): number {
   const fd = (socket as unknown as { _handle?: HandleWithFd | null })._handle?.fd;
   return typeof fd === 'number' ? fd : -1;
@@ -215,22 +226,30 @@ export class Connection implements Waitable, Disposable {
   #closed = false;
 
   // Incoming frame being assembled.
-  readonly #header = Buffer.alloc(LONG_HEADER_SIZE);
+  #header: Buffer = Buffer.alloc(LONG_HEADER_SIZE);
+  /** A second header buffer, for when a polled read leaves part of a header where libuv is about to read. */
+  #spareHeader: Buffer | undefined;
   /** Where a whole short header is read, made once. */
-  readonly #shortHeader = this.#header.subarray(0, SHORT_HEADER_SIZE);
+  #shortHeader: Buffer = this.#header.subarray(0, SHORT_HEADER_SIZE);
   #headerFill = 0;
   #headerNeeded = SHORT_HEADER_SIZE;
   #payloadLength = -1;
   #payloadFill = 0;
   #payload: Buffer | undefined;
   #chunks: Buffer[] = [];
+  /** Where the state machine expects libuv's next read: a read into it is taken in place, any other is copied. */
   #target: Uint8Array;
+  /** The buffer libuv reads into next (the last one `#readTarget` gave it). */
+  #uvBuffer: Uint8Array | undefined;
 
   // Consumers and what arrived for them.
   readonly #messages: Buffer[] = [];
   readonly #readers: Reader[] = [];
   readonly #pollers = new Set<() => void>();
   #reading = false;
+  /** Whether a receiver polls the socket before waiting (until a poll fails with an error). */
+  #pollable = POLL_MICROS > 0;
+  readonly #pollBackoff = new PollBackoff();
   #settleScheduled = false;
   #eof = false;
   #endCause: Error | undefined;
@@ -661,7 +680,8 @@ export class Connection implements Waitable, Disposable {
   // ---- reading -------------------------------------------------------------
 
   #nextMessage(maxlength: number | undefined): Promise<Buffer> {
-    const queued = this.#messages[0];
+    let queued = this.#messages[0];
+    if (queued === undefined && this.#readers.length === 0 && this.#pollForMessage()) queued = this.#messages[0];
     if (queued !== undefined && this.#readers.length === 0) {
       if (maxlength !== undefined && queued.byteLength > maxlength) {
         this.#messages.shift();
@@ -678,6 +698,71 @@ export class Connection implements Waitable, Disposable {
       this.#readers.push({ maxlength, resolve, reject });
       this.#updateReading();
     });
+  }
+
+  /**
+   * Reads whatever arrives within the poll budget straight from the socket,
+   * through the same frame state machine as the event loop's reads. Returns
+   * whether a whole message is now queued. The end of the stream and errors
+   * are left to the event loop's read, which reports them as usual.
+   */
+  #pollForMessage(): boolean {
+    const uv = this.#uvBuffer;
+    // libuv keeps the buffer it was last given; polled reads must not leave
+    // anything of value in it, so poll only while it is a scratch buffer.
+    if (
+      !this.#pollable ||
+      this.#fd < 0 ||
+      uv === undefined ||
+      (uv !== this.#shortHeader && uv !== this.#readAheadBuffer) ||
+      !this.#canRead() ||
+      !this.#pollBackoff.shouldPoll()
+    ) {
+      return false;
+    }
+    const stop = performance.now() + POLL_MICROS / 1000;
+    let left = POLL_MICROS;
+    while (this.#messages.length === 0 && this.#canRead()) {
+      const between = this.#payloadLength < 0 && this.#headerFill === 0;
+      const target = this.#readAheadBuffer !== undefined && between ? this.#readAheadBuffer : this.#nextTarget();
+      let n: number | null;
+      try {
+        n = readPolling(this.#fd, target, left);
+      } catch {
+        this.#pollable = false; // not a socket, or broken: the event loop's read will say
+        break;
+      }
+      if (n === null || n === 0) break;
+      if (target === this.#readAheadBuffer) this.#feed(target.subarray(0, n));
+      else this.#advance(n);
+      left = (stop - performance.now()) * 1000;
+      if (left <= 0) break;
+    }
+    this.#realignAfterPoll(uv);
+    if (this.#messages.length > 0) {
+      this.#pollBackoff.hit();
+      return true;
+    }
+    this.#pollBackoff.miss();
+    return false;
+  }
+
+  /**
+   * After polled reads, libuv still reads into `uv` next: take that read in
+   * place only if it is where the next bytes belong, else copy it; and move a
+   * partly read header out of its way.
+   */
+  #realignAfterPoll(uv: Uint8Array): void {
+    const inHeader = this.#payloadLength < 0;
+    if (uv === this.#shortHeader && inHeader && this.#headerFill > 0) {
+      const spare = this.#spareHeader ?? Buffer.alloc(LONG_HEADER_SIZE);
+      spare.set(this.#header.subarray(0, this.#headerFill));
+      this.#spareHeader = this.#header;
+      this.#header = spare;
+      this.#shortHeader = spare.subarray(0, SHORT_HEADER_SIZE);
+    }
+    const atHeaderStart = inHeader && this.#headerFill === 0 && this.#headerNeeded === SHORT_HEADER_SIZE;
+    this.#target = uv === this.#shortHeader && atHeaderStart ? uv : NO_TARGET;
   }
 
   /** Error for the head reader if it cannot be served: a known-too-long frame, the end, a broken stream. */
@@ -762,8 +847,10 @@ export class Connection implements Waitable, Disposable {
 
   /** Where the OS should put the next read: the read-ahead buffer between messages when reading ahead. */
   #readTarget(): Uint8Array {
-    if (this.#readAheadBuffer && this.#payloadLength < 0 && this.#headerFill === 0) return this.#readAheadBuffer;
-    return this.#nextTarget();
+    const target =
+      this.#readAheadBuffer && this.#payloadLength < 0 && this.#headerFill === 0 ? this.#readAheadBuffer : this.#nextTarget();
+    this.#uvBuffer = target;
+    return target;
   }
 
   /** Whether input that arrived is held here, not yet received: a copy sent elsewhere would not see it. */

@@ -60,4 +60,5 @@ NODE_MODULE_INIT(/* exports, module, context */) {
   mpjs::InitFutex(context, exports);
   mpjs::InitFdPassing(context, exports);
   mpjs::InitProcessControl(context, exports);
+  mpjs::InitPolledRead(context, exports);
 }

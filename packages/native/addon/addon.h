@@ -6,10 +6,10 @@
 // returned as negative errno numbers, never thrown, so TypeScript decides how
 // to report them.
 //
-// Each concept file (shm.cc, futex.cc, fd-passing.cc, process-control.cc)
-// keeps its operating-system code in an `os` namespace at its top, the only
-// part that changes when another platform is added; the V8 glue below it is
-// portable.
+// Each concept file (shm.cc, futex.cc, fd-passing.cc, process-control.cc,
+// polled-read.cc) keeps its operating-system code in an `os` namespace at its
+// top, the only part that changes when another platform is added; the V8 glue
+// below it is portable.
 #ifndef MPJS_ADDON_H_
 #define MPJS_ADDON_H_
 
@@ -27,6 +27,7 @@ void InitSharedMemory(v8::Local<v8::Context> context, v8::Local<v8::Object> expo
 void InitFutex(v8::Local<v8::Context> context, v8::Local<v8::Object> exports);
 void InitFdPassing(v8::Local<v8::Context> context, v8::Local<v8::Object> exports);
 void InitProcessControl(v8::Local<v8::Context> context, v8::Local<v8::Object> exports);
+void InitPolledRead(v8::Local<v8::Context> context, v8::Local<v8::Object> exports);
 
 // Adds a function named `name` to `target`; `data` is available to it as
 // `args.Data()`.

@@ -71,6 +71,8 @@ export interface NativeBinding {
   /** Stops a pending receive; its callback will not run. */
   recvFdsCancel(id: number): boolean;
 
+  /** `recv(fd, MSG_DONTWAIT)` into `target`, retried while nothing is there for up to `budgetMicros`: bytes (0: end), or -errno (-EAGAIN: nothing in time). */
+  readPolling(fd: number, target: Uint8Array, budgetMicros: number): number;
   /** `prctl(PR_SET_PDEATHSIG, signal)`: 0 or -errno. */
   setParentDeathSignal(signal: number): number;
   /** `getppid()`. */

@@ -6,3 +6,4 @@ export { socketpair, sendFds, recvFds, recvFdsSync, MAX_FDS_PER_MESSAGE } from '
 export type { RecvFdsOptions, RecvFdsSyncOptions, ReceivedFds } from './fd-passing.js';
 export { setParentDeathSignal, getppid } from './process-control.js';
 export { bindingPath } from './binding.js';
+export { readPolling } from './polled-read.js';

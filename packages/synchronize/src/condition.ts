@@ -16,6 +16,7 @@ import { AssertionError, ValueError, type Timeout } from '@mpjs/util';
 import { Held, hold, holdSync } from './held.js';
 import { Lock } from './lock.js';
 import { deadline, parseAcquire, parseWait, remaining, type AcquireOptions, type AcquireSyncOptions, type HoldOptions, type WaitOptions } from './options.js';
+import { Poller } from './poll.js';
 import { RLock } from './rlock.js';
 import { adoptCell, claimCell, Tag, type Cell } from './shared-state.js';
 import { cellOfShareable, shareableOf, type ShareableCondition } from './shareable.js';
@@ -75,6 +76,7 @@ export class Condition {
   readonly #cell: Cell;
   readonly #view: Int32Array;
   readonly #i: number;
+  readonly #poller = new Poller();
   readonly #lock: Lock | RLock;
 
   /** @param lock The lock to use: a {@link Lock} or {@link RLock} of this package (default: a new RLock). */
@@ -150,6 +152,7 @@ export class Condition {
     const saved = this.#impl[kReleaseAll]();
     try {
       const end = deadline(ms);
+      if (this.#poller.whileEqual(view, i + NOTES, 0, end) && takeNote(view, i)) return true;
       for (;;) {
         if (takeNote(view, i)) return true;
         const left = remaining(end);
@@ -176,6 +179,7 @@ export class Condition {
     const saved = this.#impl[kReleaseAll]();
     try {
       const end = deadline(ms);
+      if (this.#poller.whileEqual(view, i + NOTES, 0, end) && takeNote(view, i)) return true;
       for (;;) {
         if (takeNote(view, i)) return true;
         const left = remaining(end);

@@ -9,6 +9,7 @@
  */
 import { futexWait, futexWaitAsync, futexWake } from '@mpjs/native';
 import type { Timeout } from '@mpjs/util';
+import { Poller } from './poll.js';
 import { deadline, parseWait, remaining, type WaitOptions } from './options.js';
 import { adoptCell, claimCell, Tag, type Cell } from './shared-state.js';
 import { cellOfShareable, shareableOf, type ShareableEvent } from './shareable.js';
@@ -26,6 +27,7 @@ export class Event {
   readonly #cell: Cell;
   readonly #view: Int32Array;
   readonly #i: number;
+  readonly #poller = new Poller();
 
   constructor() {
     const { cell } = claimCell(Tag.Event);
@@ -75,6 +77,7 @@ export class Event {
     if ((start & 1) === 1) return true;
     if (ms === 0) return false;
     const end = deadline(ms);
+    if (this.#poller.whileEqual(view, i + STATE, start, end)) return true;
     Atomics.add(view, i + WAITERS, 1);
     try {
       for (;;) {
@@ -98,6 +101,7 @@ export class Event {
     if ((start & 1) === 1) return true;
     if (ms === 0) return false;
     const end = deadline(ms);
+    if (this.#poller.whileEqual(view, i + STATE, start, end)) return true;
     Atomics.add(view, i + WAITERS, 1);
     try {
       for (;;) {

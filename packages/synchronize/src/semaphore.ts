@@ -9,6 +9,7 @@
 import { futexWait, futexWaitAsync, futexWake } from '@mpjs/native';
 import { ValueError } from '@mpjs/util';
 import { Held, hold, holdSync } from './held.js';
+import { Poller } from './poll.js';
 import { deadline, parseAcquire, remaining, type AcquireOptions, type AcquireSyncOptions, type HoldOptions } from './options.js';
 import { adoptCell, claimCell, Tag, type Cell } from './shared-state.js';
 import { cellOfShareable, shareableOf, type ShareableBoundedSemaphore, type ShareableSemaphore } from './shareable.js';
@@ -50,6 +51,7 @@ export class Semaphore {
   readonly #cell: Cell;
   readonly #view: Int32Array;
   readonly #i: number;
+  readonly #poller = new Poller();
 
   /** @param value Units available at first (default 1). */
   constructor(value = 1) {
@@ -84,6 +86,7 @@ export class Semaphore {
     if (tryTake(view, i)) return true;
     if (ms === 0) return false;
     const end = deadline(ms);
+    if (this.#poller.whileEqual(view, i + VALUE, 0, end) && tryTake(view, i)) return true;
     Atomics.add(view, i + SLEEPERS, 1);
     try {
       for (;;) {
@@ -105,6 +108,7 @@ export class Semaphore {
     if (tryTake(view, i)) return true;
     if (ms === 0) return false;
     const end = deadline(ms);
+    if (this.#poller.whileEqual(view, i + VALUE, 0, end) && tryTake(view, i)) return true;
     Atomics.add(view, i + SLEEPERS, 1);
     try {
       for (;;) {

@@ -32,3 +32,4 @@ export { Deadline, normalizeTimeout, throwIfAborted, delay, waitFor } from './de
 export type { Timeout, WaitForOptions } from './deadline.js';
 export { waitReady, isWaitable } from './waitable.js';
 export type { Waitable } from './waitable.js';
+export { POLL_MICROS, PollBackoff } from './poll-budget.js';

@@ -1,0 +1,78 @@
+// Polled reads: a non-blocking read retried for a bounded time, for a reader
+// whose peer answers within microseconds (a request/reply partner on another
+// CPU). Catching the data while awake spares the sleep and the wake-up, which
+// cost tens of microseconds across CPUs.
+#include "addon.h"
+
+#include <node_buffer.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <ctime>
+
+#if defined(__linux__)
+#include <sys/socket.h>
+#include <sys/types.h>
+#endif
+
+namespace mpjs {
+namespace {
+
+// ---- Operating-system layer (Linux) ----
+namespace os {
+#if defined(__linux__)
+
+int64_t NowNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+// Receives up to `length` bytes from the socket `fd` without blocking (also
+// when the descriptor is in blocking mode), retrying while nothing is there,
+// for at most `budget_ns`. Bytes read (0 at end of stream), or -errno;
+// -EAGAIN when nothing came in time, -ENOTSOCK for a descriptor that is not
+// a socket.
+int64_t ReadPolling(int fd, uint8_t* data, size_t length, int64_t budget_ns) {
+  int64_t deadline = -1;
+  for (;;) {
+    ssize_t n = recv(fd, data, length, MSG_DONTWAIT);
+    if (n >= 0) return n;
+    int error = errno;
+    if (error == EINTR) continue;
+    if (error != EAGAIN && error != EWOULDBLOCK) return -error;
+    int64_t now = NowNs();
+    if (deadline < 0) deadline = now + budget_ns;
+    if (now >= deadline) return -EAGAIN;
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+}
+
+#else
+int64_t ReadPolling(int, uint8_t*, size_t, int64_t) { return -ENOSYS; }
+#endif
+}  // namespace os
+
+using v8::FunctionCallbackInfo;
+using v8::Value;
+
+// readPolling(fd, target: Uint8Array, budgetMicros) -> bytes read | -errno
+void ReadPolling(const FunctionCallbackInfo<Value>& args) {
+  if (!args[1]->IsUint8Array()) return ThrowBadArgument(args.GetIsolate(), "readPolling", "a target that is not a Uint8Array");
+  size_t length = node::Buffer::Length(args[1]);
+  if (length == 0) return ReturnNumber(args, -EINVAL);
+  uint8_t* data = reinterpret_cast<uint8_t*>(node::Buffer::Data(args[1]));
+  double micros = NumberArg(args, 2);
+  int64_t budget_ns = !(micros > 0) ? 0 : micros > 1e6 ? 1000000000 : static_cast<int64_t>(micros * 1000);
+  ReturnNumber(args, static_cast<double>(os::ReadPolling(IntArg(args, 0), data, length, budget_ns)));
+}
+
+}  // namespace
+
+void InitPolledRead(v8::Local<v8::Context> context, v8::Local<v8::Object> exports) {
+  SetMethod(context, exports, "readPolling", ReadPolling);
+}
+
+}  // namespace mpjs

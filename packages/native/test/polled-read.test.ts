@@ -1,0 +1,74 @@
+import { describe, expect, it } from '@jest/globals';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeFd, readPolling, socketpair } from '../src/index.js';
+
+describe('readPolling', () => {
+  it('reads what is there, returns null when nothing comes within the budget, 0 at the end', () => {
+    const [a, b] = socketpair();
+    try {
+      const target = Buffer.alloc(16);
+      // The socketpair is in blocking mode: the read still never blocks.
+      const started = performance.now();
+      expect(readPolling(a, target, 200)).toBeNull();
+      const waited = performance.now() - started;
+      expect(waited).toBeGreaterThanOrEqual(0.2);
+      expect(readPolling(a, target, 0)).toBeNull();
+      writeSync(b, Buffer.from('hello'));
+      expect(readPolling(a, target, 50)).toBe(5);
+      expect(target.subarray(0, 5).toString()).toBe('hello');
+      // Into a view with an offset, at most its length.
+      writeSync(b, Buffer.from('abcdef'));
+      const backing = Buffer.alloc(10, 0x2e);
+      expect(readPolling(a, backing.subarray(3, 7), 50)).toBe(4);
+      expect(backing.toString()).toBe('...abcd...');
+      expect(readPolling(a, target, 50)).toBe(2);
+      expect(target.subarray(0, 2).toString()).toBe('ef');
+      closeFd(b);
+      expect(readPolling(a, target, 50)).toBe(0);
+    } finally {
+      closeFd(a);
+    }
+  });
+
+  it('catches data written by another thread while it polls', async () => {
+    const [a, b] = socketpair();
+    try {
+      const { Worker } = await import('node:worker_threads');
+      const worker = new Worker(
+        `const { writeSync } = require('node:fs'); const { workerData } = require('node:worker_threads');
+         const start = Date.now(); while (Date.now() - start < 20); writeSync(workerData, 'late');`,
+        { eval: true, workerData: b },
+      );
+      const target = Buffer.alloc(8);
+      // Polls up to a second: the worker writes after ~20 ms (plus its start-up).
+      let n: number | null = null;
+      for (let i = 0; i < 5 && n === null; i++) n = readPolling(a, target, 1_000_000);
+      expect(n).toBe(4);
+      expect(target.subarray(0, 4).toString()).toBe('late');
+      await worker.terminate();
+    } finally {
+      closeFd(a);
+      closeFd(b);
+    }
+  });
+
+  it('rejects what is not a socket, and bad arguments, with clear errors', () => {
+    const fd = openSync('/dev/null', 'r');
+    try {
+      expect(() => readPolling(fd, Buffer.alloc(4), 0)).toThrow(expect.objectContaining({ code: 'ENOTSOCK' }) as unknown as Error);
+    } finally {
+      closeSync(fd);
+    }
+    const [a, b] = socketpair();
+    try {
+      expect(() => readPolling(a, Buffer.alloc(0), 0)).toThrow(/"target" is empty/);
+      expect(() => readPolling(a, 'x' as unknown as Uint8Array, 0)).toThrow(/"target" must be a Uint8Array/);
+      expect(() => readPolling(a, Buffer.alloc(4), -1)).toThrow(/"budgetMicros" must be a number of microseconds/);
+      expect(() => readPolling(a, Buffer.alloc(4), 2e6)).toThrow(RangeError);
+      expect(() => readPolling(-1, Buffer.alloc(4), 0)).toThrow(/fd/);
+    } finally {
+      closeFd(a);
+      closeFd(b);
+    }
+  });
+});
