@@ -171,6 +171,16 @@ export function connectSocket(options: net.NetConnectOpts): net.Socket {
   return socket;
 }
 
+/** What one polled read of a waiting connection came to. */
+const enum PollOutcome {
+  /** A waiting receiver got its message. */
+  Delivered,
+  /** Nothing complete yet. */
+  Nothing,
+  /** Nobody waits any more, or this connection cannot be polled (now). */
+  Leave,
+}
+
 /** A `#target` no read lands in: libuv's next read is copied to where it belongs. */
 const NO_TARGET = new Uint8Array(0);
 
@@ -247,7 +257,7 @@ export class Connection implements Waitable, Disposable {
   readonly #readers: Reader[] = [];
   readonly #pollers = new Set<() => void>();
   #reading = false;
-  /** Whether a receiver polls the socket before waiting (until a poll fails with an error). */
+  /** Whether waiting receivers poll the socket (until a poll fails with an error). */
   #pollable = POLL_MICROS > 0;
   readonly #pollBackoff = new PollBackoff();
   #settleScheduled = false;
@@ -543,6 +553,7 @@ export class Connection implements Waitable, Disposable {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    Connection.#waiting.delete(this);
     if (this.#readers.length > 0) {
       const error = new ProtocolError('handle is closed: the connection was closed while a recv was waiting');
       for (const reader of this.#readers.splice(0)) reader.reject(error);
@@ -680,8 +691,7 @@ export class Connection implements Waitable, Disposable {
   // ---- reading -------------------------------------------------------------
 
   #nextMessage(maxlength: number | undefined): Promise<Buffer> {
-    let queued = this.#messages[0];
-    if (queued === undefined && this.#readers.length === 0 && this.#pollForMessage()) queued = this.#messages[0];
+    const queued = this.#messages[0];
     if (queued !== undefined && this.#readers.length === 0) {
       if (maxlength !== undefined && queued.byteLength > maxlength) {
         this.#messages.shift();
@@ -697,54 +707,89 @@ export class Connection implements Waitable, Disposable {
     return new Promise<Buffer>((resolve, reject) => {
       this.#readers.push({ maxlength, resolve, reject });
       this.#updateReading();
+      if (this.#pollable && this.#exactReads) Connection.#pollSoon(this);
     });
   }
 
+  /** Connections of this thread with a receiver waiting, polled together once the current code has run. */
+  static readonly #waiting = new Set<Connection>();
+  static #pollScheduled = false;
+
+  static #pollSoon(connection: Connection): void {
+    Connection.#waiting.add(connection);
+    if (Connection.#pollScheduled) return;
+    Connection.#pollScheduled = true;
+    queueMicrotask(Connection.#pollWaiting);
+  }
+
   /**
-   * Reads whatever arrives within the poll budget straight from the socket,
-   * through the same frame state machine as the event loop's reads. Returns
-   * whether a whole message is now queued. The end of the stream and errors
-   * are left to the event loop's read, which reports them as usual.
+   * Polls every connection with a receiver waiting, in turn, for at most the
+   * poll budget, and stops as soon as one receiver got its message (its code
+   * runs next and usually waits again). Runs as a microtask, so the code that
+   * started the waits (a pool handing tasks to several workers) has finished
+   * first, and one wait does not hold up the others.
    */
-  #pollForMessage(): boolean {
+  static readonly #pollWaiting = (): void => {
+    Connection.#pollScheduled = false;
+    const waiting = Connection.#waiting;
+    // Each connection backs off on its own: a slow one does not stop a chatty one from polling.
+    const polled: Array<Connection | undefined> = [];
+    for (const connection of waiting) if (connection.#pollBackoff.shouldPoll()) polled.push(connection);
+    let left = polled.length;
+    if (left === 0) return;
+    const stop = performance.now() + POLL_MICROS / 1000;
+    for (;;) {
+      for (let i = 0; i < polled.length; i++) {
+        const connection = polled[i];
+        if (connection === undefined) continue;
+        const outcome = connection.#pollOnce();
+        if (outcome === PollOutcome.Delivered) {
+          connection.#pollBackoff.hit();
+          return;
+        }
+        if (outcome === PollOutcome.Leave) {
+          waiting.delete(connection);
+          polled[i] = undefined;
+          left--;
+        }
+      }
+      if (left === 0) return;
+      if (performance.now() >= stop) break;
+    }
+    for (const connection of polled) if (connection !== undefined) connection.#pollBackoff.miss();
+  };
+
+  /**
+   * Reads what the socket holds now, straight into the frame state machine
+   * (as the event loop's reads do). The end of the stream and errors are
+   * left to the event loop's read, which reports them as usual.
+   */
+  #pollOnce(): PollOutcome {
+    if (this.#readers.length === 0 || !this.#pollable || this.#fd < 0 || !this.#canRead()) return PollOutcome.Leave;
     const uv = this.#uvBuffer;
     // libuv keeps the buffer it was last given; polled reads must not leave
     // anything of value in it, so poll only while it is a scratch buffer.
-    if (
-      !this.#pollable ||
-      this.#fd < 0 ||
-      uv === undefined ||
-      (uv !== this.#shortHeader && uv !== this.#readAheadBuffer) ||
-      !this.#canRead() ||
-      !this.#pollBackoff.shouldPoll()
-    ) {
-      return false;
-    }
-    const stop = performance.now() + POLL_MICROS / 1000;
-    let left = POLL_MICROS;
-    while (this.#messages.length === 0 && this.#canRead()) {
+    if (uv === undefined || (uv !== this.#shortHeader && uv !== this.#readAheadBuffer)) return PollOutcome.Leave;
+    const readers = this.#readers.length;
+    let read = false;
+    while (this.#readers.length === readers && this.#canRead()) {
       const between = this.#payloadLength < 0 && this.#headerFill === 0;
       const target = this.#readAheadBuffer !== undefined && between ? this.#readAheadBuffer : this.#nextTarget();
       let n: number | null;
       try {
-        n = readPolling(this.#fd, target, left);
+        n = readPolling(this.#fd, target, 0);
       } catch {
         this.#pollable = false; // not a socket, or broken: the event loop's read will say
         break;
       }
       if (n === null || n === 0) break;
+      read = true;
       if (target === this.#readAheadBuffer) this.#feed(target.subarray(0, n));
       else this.#advance(n);
-      left = (stop - performance.now()) * 1000;
-      if (left <= 0) break;
     }
-    this.#realignAfterPoll(uv);
-    if (this.#messages.length > 0) {
-      this.#pollBackoff.hit();
-      return true;
-    }
-    this.#pollBackoff.miss();
-    return false;
+    if (read) this.#realignAfterPoll(uv);
+    if (this.#readers.length < readers) return PollOutcome.Delivered;
+    return this.#pollable ? PollOutcome.Nothing : PollOutcome.Leave;
   }
 
   /**

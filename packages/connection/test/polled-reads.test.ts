@@ -119,6 +119,28 @@ describe.each([false, true])('polled reads (readAhead: %s)', (readAhead) => {
     }
   });
 
+  it('serves several connections waiting at once, each its own messages', async () => {
+    const pipes = [0, 1, 2].map(() => Pipe(true, { readAhead }));
+    try {
+      for (let round = 0; round < 20; round++) {
+        const pending = pipes.map(([a]) => a.recvBytes());
+        // Some answers are there when the poll runs, the others come later.
+        pipes.forEach(([, b], i) => {
+          const message = Buffer.from(`pipe ${i} round ${round}`);
+          if ((i + round) % 2 === 0) b.sendBytes(message);
+          else setTimeout(() => b.sendBytes(message), 1);
+        });
+        const got = await Promise.all(pending);
+        expect(got.map(String)).toEqual(pipes.map((_, i) => `pipe ${i} round ${round}`));
+      }
+    } finally {
+      for (const [a, b] of pipes) {
+        a.close();
+        b.close();
+      }
+    }
+  });
+
   it('reports a garbage header read by polling as a protocol error', async () => {
     const [a, b] = Pipe(true, { readAhead });
     try {
