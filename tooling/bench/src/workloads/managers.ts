@@ -12,7 +12,7 @@
  */
 import { Manager, type ManagerOptions } from '@mpjs/managers';
 import { getContext } from '@mpjs/process';
-import { medianOf, type Workload } from '../harness.js';
+import { medianOf, withoutExtraCerts, type Workload } from '../harness.js';
 
 const START_RUNS = 5;
 const ROUND_TRIPS = 5_000;
@@ -110,6 +110,14 @@ const workloads: Workload[] = [
         }
       },
     },
+  },
+  {
+    group: 'managers',
+    name: 'Manager() start + shutdown (spawn, NODE_EXTRA_CA_CERTS removed)',
+    unit: 'ms',
+    lowerIsBetter: true,
+    node: () => withoutExtraCerts(() => medianOf(3, () => startShutdown())),
+    python: pyStart('spawn'),
   },
   {
     group: 'managers',

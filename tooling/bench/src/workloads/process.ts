@@ -19,7 +19,7 @@
  */
 import { tmpdir } from 'node:os';
 import { getContext, type BaseContext } from '@mpjs/process';
-import type { Workload } from '../harness.js';
+import { withoutExtraCerts, type Workload } from '../harness.js';
 
 const ITERATIONS = 20;
 
@@ -36,17 +36,6 @@ async function startJoin(ctx: BaseContext): Promise<number> {
   const ms = performance.now() - t0;
   if (p.exitcode !== 0) throw new Error(`trivial child exited with ${p.exitcode}`);
   return ms;
-}
-
-/** Runs `fn` with NODE_EXTRA_CA_CERTS removed from the environment children inherit. */
-async function withoutExtraCerts<T>(fn: () => Promise<T>): Promise<T> {
-  const saved = process.env.NODE_EXTRA_CA_CERTS;
-  delete process.env.NODE_EXTRA_CA_CERTS;
-  try {
-    return await fn();
-  } finally {
-    if (saved !== undefined) process.env.NODE_EXTRA_CA_CERTS = saved;
-  }
 }
 
 async function spawnMedian(): Promise<number> {
