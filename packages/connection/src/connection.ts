@@ -21,7 +21,7 @@
  */
 import { writeSync, writevSync } from 'node:fs';
 import net from 'node:net';
-import { readPolling } from '@mpjs/native';
+import { readPolling, schedYield } from '@mpjs/native';
 import {
   BufferTooShort,
   POLL_MICROS,
@@ -146,8 +146,9 @@ interface HandleWithFd {
  * is attached (Client sockets are made this way).
  */
 class ReadBridge {
-  /** Until attached, reads (there are none while paused) would take a header's worth. */
-  target: () => Uint8Array = () => Buffer.alloc(SHORT_HEADER_SIZE);
+  /** The buffer libuv is given until the connection is attached: a header's worth, used by nobody else. */
+  readonly scratch = Buffer.alloc(SHORT_HEADER_SIZE);
+  target: () => Uint8Array = () => this.scratch;
   onRead: (n: number, buffer: Uint8Array) => boolean = () => false;
   readonly hooks = {
     buffer: (): Uint8Array => this.target(),
@@ -251,6 +252,8 @@ export class Connection implements Waitable, Disposable {
   #target: Uint8Array;
   /** The buffer libuv reads into next (the last one `#readTarget` gave it). */
   #uvBuffer: Uint8Array | undefined;
+  /** For a Client socket, the buffer libuv was given before this connection took over its reads. */
+  #bridgeScratch: Uint8Array | undefined;
 
   // Consumers and what arrived for them.
   readonly #messages: Buffer[] = [];
@@ -315,6 +318,8 @@ export class Connection implements Waitable, Disposable {
       this.#exactReads = bridge !== undefined;
       handle.pause();
       if (bridge) {
+        this.#uvBuffer = bridge.scratch;
+        this.#bridgeScratch = bridge.scratch;
         bridge.target = () => this.#readTarget();
         bridge.onRead = (n, buffer) => this.#onRead(n, buffer);
       } else {
@@ -755,6 +760,7 @@ export class Connection implements Waitable, Disposable {
       }
       if (left === 0) return;
       if (performance.now() >= stop) break;
+      schedYield(); // on a busy machine, the peer may be waiting for this CPU
     }
     for (const connection of polled) if (connection !== undefined) connection.#pollBackoff.miss();
   };
@@ -769,7 +775,9 @@ export class Connection implements Waitable, Disposable {
     const uv = this.#uvBuffer;
     // libuv keeps the buffer it was last given; polled reads must not leave
     // anything of value in it, so poll only while it is a scratch buffer.
-    if (uv === undefined || (uv !== this.#shortHeader && uv !== this.#readAheadBuffer)) return PollOutcome.Leave;
+    if (uv === undefined || (uv !== this.#shortHeader && uv !== this.#readAheadBuffer && uv !== this.#bridgeScratch)) {
+      return PollOutcome.Leave;
+    }
     const readers = this.#readers.length;
     let read = false;
     while (this.#readers.length === readers && this.#canRead()) {

@@ -11,6 +11,7 @@
 #include <ctime>
 
 #if defined(__linux__)
+#include <sched.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #endif
@@ -44,14 +45,17 @@ int64_t ReadPolling(int fd, uint8_t* data, size_t length, int64_t budget_ns) {
     int64_t now = NowNs();
     if (deadline < 0) deadline = now + budget_ns;
     if (now >= deadline) return -EAGAIN;
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
+    // Lets a runnable process on this CPU (often the very peer being waited
+    // for, on a busy machine) run first; returns at once when there is none.
+    sched_yield();
   }
 }
 
+int Yield() { return sched_yield() == 0 ? 0 : -errno; }
+
 #else
 int64_t ReadPolling(int, uint8_t*, size_t, int64_t) { return -ENOSYS; }
+int Yield() { return -ENOSYS; }
 #endif
 }  // namespace os
 
@@ -69,10 +73,14 @@ void ReadPolling(const FunctionCallbackInfo<Value>& args) {
   ReturnNumber(args, static_cast<double>(os::ReadPolling(IntArg(args, 0), data, length, budget_ns)));
 }
 
+// schedYield() -> 0 | -errno
+void SchedYield(const FunctionCallbackInfo<Value>& args) { ReturnNumber(args, os::Yield()); }
+
 }  // namespace
 
 void InitPolledRead(v8::Local<v8::Context> context, v8::Local<v8::Object> exports) {
   SetMethod(context, exports, "readPolling", ReadPolling);
+  SetMethod(context, exports, "schedYield", SchedYield);
 }
 
 }  // namespace mpjs

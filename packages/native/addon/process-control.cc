@@ -2,6 +2,7 @@
 #include "addon.h"
 
 #include <cerrno>
+#include <cstdlib>
 
 #if defined(__linux__)
 #include <sys/prctl.h>
@@ -23,9 +24,14 @@ int SetParentDeathSignal(int signal) {
 
 int ParentPid() { return static_cast<int>(getppid()); }
 
+// Ends the process at once with `code`: no atexit handlers, no stdio
+// flushing, no teardown of the runtime; the kernel closes every descriptor.
+[[noreturn]] void ExitImmediately(int code) { _exit(code); }
+
 #else
 int SetParentDeathSignal(int) { return -ENOSYS; }
 int ParentPid() { return -ENOSYS; }
+[[noreturn]] void ExitImmediately(int code) { _Exit(code); }
 #endif
 }  // namespace os
 
@@ -40,11 +46,15 @@ void SetParentDeathSignal(const FunctionCallbackInfo<Value>& args) {
 // getppid() -> pid
 void GetParentPid(const FunctionCallbackInfo<Value>& args) { ReturnNumber(args, os::ParentPid()); }
 
+// exitImmediately(code) -> does not return
+void ExitImmediately(const FunctionCallbackInfo<Value>& args) { os::ExitImmediately(IntArg(args, 0) & 0xff); }
+
 }  // namespace
 
 void InitProcessControl(v8::Local<v8::Context> context, v8::Local<v8::Object> exports) {
   SetMethod(context, exports, "setParentDeathSignal", SetParentDeathSignal);
   SetMethod(context, exports, "getppid", GetParentPid);
+  SetMethod(context, exports, "exitImmediately", ExitImmediately);
 }
 
 }  // namespace mpjs

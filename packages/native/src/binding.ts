@@ -73,6 +73,10 @@ export interface NativeBinding {
 
   /** `recv(fd, MSG_DONTWAIT)` into `target`, retried while nothing is there for up to `budgetMicros`: bytes (0: end), or -errno (-EAGAIN: nothing in time). */
   readPolling(fd: number, target: Uint8Array, budgetMicros: number): number;
+  /** `_exit(code)`: ends the process at once. */
+  exitImmediately(code: number): never;
+  /** `sched_yield()`: 0 or -errno. */
+  schedYield(): number;
   /** `prctl(PR_SET_PDEATHSIG, signal)`: 0 or -errno. */
   setParentDeathSignal(signal: number): number;
   /** `getppid()`. */

@@ -4,6 +4,6 @@ export { futexWait, futexWaitAsync, futexWake, futexBackend } from './futex.js';
 export type { FutexWaitResult, FutexWaitAsyncOptions, FutexBackend } from './futex.js';
 export { socketpair, sendFds, recvFds, recvFdsSync, MAX_FDS_PER_MESSAGE } from './fd-passing.js';
 export type { RecvFdsOptions, RecvFdsSyncOptions, ReceivedFds } from './fd-passing.js';
-export { setParentDeathSignal, getppid } from './process-control.js';
+export { setParentDeathSignal, getppid, exitImmediately } from './process-control.js';
 export { bindingPath } from './binding.js';
-export { readPolling } from './polled-read.js';
+export { readPolling, schedYield } from './polled-read.js';

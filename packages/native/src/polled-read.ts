@@ -16,9 +16,10 @@ const MAX_BUDGET_MICROS = 1_000_000;
  * Receives from the socket `fd` into `target` without blocking, retrying
  * while nothing is there for at most `budgetMicros` microseconds (0: one
  * try). The calling thread stays busy meanwhile, so keep the budget to tens
- * of microseconds on an event loop. Works on stream sockets (a `Pipe()`, a
- * Unix or TCP connection) whether or not the descriptor is in non-blocking
- * mode; any other descriptor fails with `ENOTSOCK`.
+ * of microseconds on an event loop. Between tries it lets any other runnable
+ * process on this CPU go first (`sched_yield`). Works on stream sockets (a
+ * `Pipe()`, a Unix or TCP connection) whether or not the descriptor is in
+ * non-blocking mode; any other descriptor fails with `ENOTSOCK`.
  *
  * @returns The number of bytes read, `0` at the end of the stream, or `null`
  *   if nothing arrived within the budget.
@@ -36,4 +37,13 @@ export function readPolling(fd: number, target: Uint8Array, budgetMicros: number
   if (rc >= 0) return rc;
   if (rc === -constants.errno.EAGAIN) return null;
   throw systemError(rc, 'read');
+}
+
+/**
+ * Lets another runnable thread or process on this CPU run first
+ * (`sched_yield`); returns at once when there is none. For polling loops: on
+ * a busy machine the peer being waited for may be waiting for this very CPU.
+ */
+export function schedYield(): void {
+  native.schedYield();
 }

@@ -53,3 +53,17 @@ export function setParentDeathSignal(signal: NodeJS.Signals | number, expectedPa
 export function getppid(): number {
   return native.getppid();
 }
+
+/**
+ * Ends this process at once with exit status `code` (0–255), as C's `_exit`:
+ * none of Node's teardown runs, no `'exit'` listeners, no `atexit` handlers,
+ * and output still buffered in JavaScript is lost (writes to files, pipes and
+ * terminals are synchronous on Linux, so only a stream that reported
+ * backpressure holds any). For a process that has finished its work and
+ * flushed what it wrote; the kernel closes its descriptors. On a Node
+ * process this saves a millisecond or two over `process.exit()`.
+ */
+export function exitImmediately(code: number): never {
+  checkInteger('exitImmediately', 'code', code, 0, 255);
+  return native.exitImmediately(code);
+}

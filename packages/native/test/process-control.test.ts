@@ -57,3 +57,23 @@ describe('setParentDeathSignal', () => {
     expect(() => setParentDeathSignal(0)).not.toThrow();
   });
 });
+
+describe('exitImmediately', () => {
+  it('ends the process with the code, skipping exit listeners and Node teardown', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const entry = new URL('../dist/index.js', import.meta.url).href;
+    const r = spawnSync(
+      process.execPath,
+      ['--input-type=module', '-e', `import { exitImmediately } from ${JSON.stringify(entry)}; process.on('exit', () => console.log('listener ran')); process.stdout.write('before\\n'); exitImmediately(42);`],
+      { encoding: 'utf8' },
+    );
+    expect(r.status).toBe(42);
+    expect(r.stdout).toBe('before\n');
+  });
+
+  it('refuses a code outside 0–255', async () => {
+    const { exitImmediately } = await import('../src/index.js');
+    expect(() => exitImmediately(256)).toThrow(RangeError);
+    expect(() => exitImmediately(-1)).toThrow(RangeError);
+  });
+});

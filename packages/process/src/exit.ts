@@ -93,6 +93,12 @@ function terminateDaemons(keepLoopAlive: boolean): void {
   }
 }
 
+/** Whether `shutdownForExit()` would only log: no hooks, no children, no exit participants. */
+export function nothingToShutDown(): boolean {
+  const rt = runtime();
+  return rt.beforeExitHooks.size === 0 && rt.children.size === 0 && participants().size === 0;
+}
+
 /**
  * A child's orderly end, after `run()`: hooks, then daemonic children
  * terminated, every child joined, warm interpreters stopped.
@@ -100,6 +106,8 @@ function terminateDaemons(keepLoopAlive: boolean): void {
 export async function shutdownForExit(): Promise<void> {
   const logger = getLogger();
   logger.info('process shutting down');
+  // Most processes have nothing to wind down: end without the awaits.
+  if (nothingToShutDown()) return;
   try {
     await runBeforeExitHooks();
   } finally {

@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { ProcessError } from '@mpjs/util';
 import { getExecArgv, getExecutable } from './exec-options.js';
-import { CONTROL_FD, type StartMessage } from './messages.js';
+import { CONTROL_FD, stdioFlags, type StartMessage } from './messages.js';
 import type { Popen, StartMethod } from './popen.js';
 
 /** An OS handle collected while encoding the process object (the codec's `HandleRecord`). */
@@ -38,11 +38,13 @@ export interface Launcher {
   launch(request: LaunchRequest): Popen;
 }
 
+let bootstrap: string | undefined;
+
 /** The child entry script, `.ts` when this package runs from its sources under a TypeScript loader. */
 export function bootstrapPath(): string {
   const here = import.meta.url;
   const name = here.endsWith('.ts') ? './bootstrap.ts' : './bootstrap.js';
-  return fileURLToPath(new URL(name, here));
+  return (bootstrap ??= fileURLToPath(new URL(name, here)));
 }
 
 /** A freshly started interpreter on the bootstrap script. */
@@ -52,13 +54,14 @@ export interface Interpreter {
 }
 
 /**
- * Starts `node [execArgv] bootstrap mode ...args` with stdin on /dev/null,
- * stdout and stderr shared with the parent, the control socket on fd 3 and
- * `fds` from fd 4 on. Throws at once if the executable cannot be started.
+ * Starts `node [execArgv] bootstrap mode stdioFlags ...args` with stdin on
+ * /dev/null, stdout and stderr shared with the parent (and their current
+ * flags, see `stdioFlags()`), the control socket on fd 3 and `fds` from fd 4
+ * on. Throws at once if the executable cannot be started.
  */
 export function startInterpreter(mode: StartMethod, args: readonly string[], fds: readonly number[]): Interpreter {
   const executable = getExecutable();
-  const child = spawn(executable, [...getExecArgv(), bootstrapPath(), mode, ...args], {
+  const child = spawn(executable, [...getExecArgv(), bootstrapPath(), mode, stdioFlags() ?? '-', ...args], {
     stdio: ['ignore', 'inherit', 'inherit', 'pipe', ...fds],
     // The environment as the program sees it now (explicit: a sandboxed `process.env` may differ from Node's own).
     env: process.env,

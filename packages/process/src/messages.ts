@@ -5,6 +5,8 @@
  * header gives. The process object itself is the payload, encoded by the codec
  * of `@mpjs/serialization`.
  */
+import { readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { deserialize, serialize } from 'node:v8';
 import type { StartMethod } from './popen.js';
 
@@ -13,12 +15,39 @@ export const CONTROL_FD = 3;
 /** First file descriptor of the handles inherited in the child's stdio table. */
 export const FIRST_HANDLE_FD = 4;
 
+/** `O_NONBLOCK` on Linux. */
+const O_NONBLOCK = 0o4000;
+
+/**
+ * Whether stdout and stderr are non-blocking (`'1,0'`: stdout is, stderr is
+ * not), from `/proc/self/fdinfo`, or null if that cannot be read. Node puts
+ * back at exit the `O_NONBLOCK` flag its stdout and stderr had when it started
+ * (opening a pipe as a stream sets it, for every process sharing the pipe). A
+ * child's are its parent's when it is started, so the parent reads them for it
+ * and passes them on the command line (a loader imported before the bootstrap
+ * may have changed them by the time it runs).
+ */
+export function stdioFlags(): string | null {
+  try {
+    return [1, 2]
+      .map((fd) => {
+        const flags = /^flags:\s*([0-7]+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1'))![1]!;
+        return parseInt(flags, 8) & O_NONBLOCK ? '1' : '0';
+      })
+      .join(',');
+  } catch {
+    return null;
+  }
+}
+
 /** Kinds of control messages. */
 export const MessageKind = {
   /** parent → child: here is the process to become. */
   START: 'start',
   /** warm child → parent: preload done, waiting for a START. */
   READY: 'ready',
+  /** parent → warm child, first: a START to go through without becoming it (see `bootstrap.ts`). */
+  REHEARSAL: 'rehearsal',
 } as const;
 
 /** An OS handle's description without its fd (the fd travels by inheritance or SCM_RIGHTS). */
@@ -45,7 +74,14 @@ export interface StartMessage {
   deathSignal: boolean;
   /** A warm interpreter adopts the parent's current directory and environment. */
   cwd?: string;
-  env?: Record<string, string>;
+  /** How the parent's environment differs from the one the warm interpreter was started with. */
+  envChanges?: EnvironmentChanges;
+}
+
+/** Variables set (added or changed) and removed since an interpreter was started. */
+export interface EnvironmentChanges {
+  set: Array<[name: string, value: string]>;
+  unset: string[];
 }
 
 /** A warm interpreter is ready. */
@@ -54,8 +90,13 @@ export interface ReadyMessage {
   pid: number;
 }
 
+/** A START message to rehearse with; its payload refers to a function of a built-in module. */
+export interface RehearsalMessage extends Omit<StartMessage, 'kind'> {
+  kind: typeof MessageKind.REHEARSAL;
+}
+
 /** Any control message. */
-export type ControlMessage = StartMessage | ReadyMessage;
+export type ControlMessage = StartMessage | ReadyMessage | RehearsalMessage;
 
 /** Builds one frame. */
 export function encodeFrame(message: ControlMessage, payload?: Uint8Array): Buffer {
@@ -69,6 +110,45 @@ export function encodeFrame(message: ControlMessage, payload?: Uint8Array): Buff
 export interface Frame {
   message: ControlMessage;
   payload: Buffer;
+}
+
+/** The frames of a control socket, in order, taken by kind. */
+export class ControlFrames {
+  readonly #reader = new FrameReader();
+  readonly #queue: Frame[] = [];
+  #waiting: { kind: ControlMessage['kind']; resolve: (frame: Frame) => void } | null = null;
+
+  constructor(socket: Socket) {
+    socket.on('data', (chunk: Buffer) => {
+      this.#queue.push(...this.#reader.push(chunk));
+      this.#deliver();
+    });
+  }
+
+  /** Whether a frame of this kind has arrived and not been taken. */
+  has(kind: ControlMessage['kind']): boolean {
+    return this.#queue.some((frame) => frame.message.kind === kind);
+  }
+
+  /** The next frame of this kind (frames of other kinds before it are dropped); one caller at a time. */
+  next(kind: ControlMessage['kind']): Promise<Frame> {
+    return new Promise((resolve) => {
+      this.#waiting = { kind, resolve };
+      this.#deliver();
+    });
+  }
+
+  #deliver(): void {
+    const waiting = this.#waiting;
+    if (!waiting) return;
+    while (this.#queue.length > 0) {
+      const frame = this.#queue.shift()!;
+      if (frame.message.kind !== waiting.kind) continue;
+      this.#waiting = null;
+      waiting.resolve(frame);
+      return;
+    }
+  }
 }
 
 /** Reassembles frames from a byte stream. */

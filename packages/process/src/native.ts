@@ -4,6 +4,8 @@
  */
 import { closeFd, recvFds, sendFds, setParentDeathSignal, socketpair } from '@mpjs/native';
 
+export { exitImmediately } from '@mpjs/native';
+
 /** Asks the kernel to send `signal` to this process when its parent dies. Best effort. */
 export function dieWithParent(signal: NodeJS.Signals, parentPid: number): boolean {
   try {

@@ -1,5 +1,7 @@
 /** Contexts and start methods, the main-module guard, exec options, the control frames, hooks. */
 import { afterAll, describe, expect, it } from '@jest/globals';
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
 import { serialize } from 'node:v8';
 import { marker, processesWith, readJson, tempDir } from './helpers.js';
 import { eventually } from '@mpjs/test-utils';
@@ -25,7 +27,7 @@ import {
   ValueError,
 } from '../src/index.js';
 import { filterExecArgv, getExecArgv } from '../src/exec-options.js';
-import { encodeFrame, FrameReader, MessageKind } from '../src/messages.js';
+import { ControlFrames, encodeFrame, FrameReader, MessageKind, type ControlMessage } from '../src/messages.js';
 import { withBeforeExitHook } from './fixtures/targets.js';
 
 const tmp = tempDir();
@@ -160,6 +162,28 @@ describe('control frames', () => {
       expect(frames[1]!.payload.length).toBe(0);
     }
     expect(serialize({ a: 1 }).length).toBeGreaterThan(0);
+  });
+
+  it('are taken by kind, in order, whether they arrived before or after they were asked for', async () => {
+    const socket = new EventEmitter() as unknown as Socket;
+    const frames = new ControlFrames(socket);
+    const a = encodeFrame({ kind: MessageKind.READY, pid: 1 });
+    const b = encodeFrame({ kind: MessageKind.REHEARSAL, code: 3 } as unknown as ControlMessage);
+    const c = encodeFrame({ kind: MessageKind.READY, pid: 2 });
+    socket.emit('data', a.subarray(0, 3));
+    const first = frames.next(MessageKind.READY);
+    socket.emit('data', Buffer.concat([a.subarray(3), b.subarray(0, 5)]));
+    expect((await first).message).toEqual({ kind: 'ready', pid: 1 });
+    expect(frames.has(MessageKind.REHEARSAL)).toBe(false);
+    socket.emit('data', Buffer.concat([b.subarray(5), c]));
+    expect(frames.has(MessageKind.REHEARSAL)).toBe(true);
+    expect(frames.has(MessageKind.START)).toBe(false);
+    // Frames of other kinds before the one asked for are passed over.
+    expect((await frames.next(MessageKind.READY)).message).toEqual({ kind: 'ready', pid: 2 });
+    expect(frames.has(MessageKind.REHEARSAL)).toBe(false);
+    const later = frames.next(MessageKind.REHEARSAL);
+    socket.emit('data', encodeFrame({ kind: MessageKind.REHEARSAL, code: 7 } as unknown as ControlMessage));
+    expect((await later).message).toEqual({ kind: 'rehearsal', code: 7 });
   });
 });
 

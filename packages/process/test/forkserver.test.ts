@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { eventually } from '@mpjs/test-utils';
 import { marker, processesWith, readJson, tempDir } from './helpers.js';
 import { getContext, setForkserverPoolSize, setForkserverPreload, ValueError } from '../src/index.js';
-import { reportUptime } from './fixtures/targets.js';
+import { recordArgs, reportEnvironment, reportUptime } from './fixtures/targets.js';
 import { reportImport } from './fixtures/learned.js';
 
 const ctx = getContext('forkserver');
@@ -96,6 +96,58 @@ describe('forkserver', () => {
     expect(report.pid).toBe(p.pid);
     // The target's module was imported while the interpreter waited, before start() was called.
     expect(report.importedAt).toBeLessThanOrEqual(startedAt);
+  });
+
+  it('hands processes to interpreters still starting up when none is ready', async () => {
+    await ctx.ensureRunning();
+    const processes = [0, 1, 2, 3].map((i) => ctx.Process({ target: recordArgs, args: [tmp.file(`busy-${i}.json`), i] }));
+    for (const p of processes) p.start();
+    await Promise.all(processes.map((p) => p.join()));
+    expect(processes.map((p) => p.exitcode)).toEqual([0, 0, 0, 0]);
+    expect(processes.map((_, i) => readJson(tmp.file(`busy-${i}.json`)))).toEqual([[0], [1], [2], [3]]);
+  });
+
+  it("gives the process the parent's environment as it is at start(), whatever the interpreter started with", async () => {
+    const names = ['MPJS_TEST_CHANGED', 'MPJS_TEST_REMOVED', 'MPJS_TEST_ADDED', 'MPJS_TEST_SET_BY_PRELOAD', 'MPJS_TEST_REMOVED_BY_PRELOAD'];
+    const check = async (name: string): Promise<unknown> => {
+      // Interpreters start with the environment of this moment...
+      await ctx.stopForkserver();
+      process.env.MPJS_TEST_CHANGED = 'at the start of the interpreter';
+      process.env.MPJS_TEST_REMOVED = 'at the start of the interpreter';
+      process.env.MPJS_TEST_REMOVED_BY_PRELOAD = 'in the parent';
+      await ctx.ensureRunning();
+      // ...which changes before the process starts.
+      process.env.MPJS_TEST_CHANGED = 'changed';
+      delete process.env.MPJS_TEST_REMOVED;
+      process.env.MPJS_TEST_ADDED = 'added';
+      const out = tmp.file(name);
+      const p = ctx.Process({ target: reportEnvironment, args: [out, names] });
+      try {
+        p.start();
+      } finally {
+        for (const variable of names) delete process.env[variable];
+      }
+      await p.join();
+      expect(p.exitcode).toBe(0);
+      return readJson<{ env: unknown }>(out).env;
+    };
+    const expected = {
+      MPJS_TEST_CHANGED: 'changed',
+      MPJS_TEST_REMOVED: null,
+      MPJS_TEST_ADDED: 'added',
+      MPJS_TEST_SET_BY_PRELOAD: null,
+      MPJS_TEST_REMOVED_BY_PRELOAD: 'in the parent',
+    };
+    setForkserverPreload([]);
+    expect(await check('env.json')).toEqual(expected);
+    // A preloaded module that changes the environment does not change what the process sees.
+    setForkserverPreload([fileURLToPath(new URL('./fixtures/preload-env.ts', import.meta.url))]);
+    try {
+      expect(await check('env-preload.json')).toEqual(expected);
+    } finally {
+      setForkserverPreload([]);
+      await ctx.stopForkserver();
+    }
   });
 
   it('stops its idle interpreters on request', async () => {

@@ -14,6 +14,7 @@ import {
   type StartMethod,
 } from '../src/index.js';
 import {
+  changeCodeAtExit,
   exitWith,
   fail,
   failLater,
@@ -83,6 +84,12 @@ describe.each<StartMethod>(['spawn', 'forkserver'])('Process with start method %
     expect(all.map((p) => p.exitcode)).toEqual([0, 1, 1, 3, -15, -9]);
     expect(terminated.toString()).toMatch(/^<Process name='Process-\d+' pid=\d+ parent=\d+ stopped exitcode=-SIGTERM>$/);
     expect(ok.toString()).toMatch(/ stopped exitcode=0>$/);
+  });
+
+  it("runs the child's 'exit' listeners when it ends, which may change its exit code as with process.exit()", async () => {
+    const out = tmp.file(`${method}-exit-listener.json`);
+    expect(await run(ctx.Process({ target: changeCodeAtExit, args: [out, 5] }))).toBe(5);
+    expect(readJson(out)).toEqual({ given: 0 });
   });
 
   it('join(timeout) returns with the process still running; a process can be joined many times', async () => {

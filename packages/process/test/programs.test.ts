@@ -35,6 +35,12 @@ describe.each(['spawn', 'forkserver'])('programs using %s', (method) => {
     expect(r.code).toBe(0);
   });
 
+  it('leaves the flags of a stdout pipe as they were once a child that printed to it has ended', async () => {
+    const r = await runFixture(fixture('main-program.ts'), { args: [method, 'stdio-flags'] });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('local target says prints\nexitcode 0, flags of stdout as before\n');
+  });
+
   it('lets children log as the parent does after logToStderr(), with their own names', async () => {
     const r = await runFixture(fixture('main-program.ts'), { args: [method, 'logging'] });
     expect(r.stdout).toBe('exitcode 0\n');

@@ -3,9 +3,10 @@
  * another CPU that hands over within the budget is caught without a sleep
  * and a wake-up (see `POLL_MICROS` in @mpjs/util).
  */
+import { schedYield } from '@mpjs/native';
 import { POLL_MICROS, PollBackoff } from '@mpjs/util';
 
-/** Loads between two reads of the clock (each load takes a few ns). */
+/** Loads between two reads of the clock and yields of the CPU (each load takes a few ns). */
 const LOADS_PER_CHECK = 64;
 
 /** Per-primitive polling state, in this process. */
@@ -28,6 +29,7 @@ export class Poller {
         }
       }
       if (performance.now() >= stop) break;
+      schedYield(); // on a busy machine, the partner may be waiting for this CPU
     }
     this.#backoff.miss();
     return false;

@@ -17,11 +17,19 @@ import { isMainThread } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
+import { defaultCodec, ExtType } from '@mpjs/serialization';
 import { ValueError } from '@mpjs/util';
 import { getExecArgv, getExecutable } from '../exec-options.js';
-import { encodeFrame, FrameReader, MessageKind, type StartMessage } from '../messages.js';
+import {
+  encodeFrame,
+  FrameReader,
+  MessageKind,
+  type EnvironmentChanges,
+  type RehearsalMessage,
+  type StartMessage,
+} from '../messages.js';
 import { Popen } from '../popen.js';
-import { startInterpreter, type LaunchRequest, type Launcher } from '../launch.js';
+import { bootstrapPath, startInterpreter, type LaunchRequest, type Launcher } from '../launch.js';
 import { addExitParticipant, type ExitParticipant } from '../exit.js';
 import { closeQuietly, fdChannel, sendHandles } from '../native.js';
 
@@ -33,6 +41,8 @@ export interface WarmOptions {
   fdChannel: boolean;
   /** Whether the interpreter may ask for a parent-death signal (its parent is a main thread). */
   deathSignal: boolean;
+  /** Whether a REHEARSAL frame comes first on the control socket. */
+  rehearsal: boolean;
 }
 
 interface ForkserverSettings {
@@ -112,6 +122,8 @@ interface Warm {
   fdChannel: number | null;
   exited: boolean;
   onData: (chunk: Buffer) => void;
+  /** The environment the interpreter was started with: a start sends only what changed since. */
+  env: Map<string, string>;
 }
 
 /** How many modules warm interpreters learn to preload. */
@@ -193,14 +205,17 @@ class WarmPool implements ExitParticipant {
       preload: [...this.#execArgs.preload, ...settings().learned.filter((m) => !this.#execArgs.preload.includes(m))],
       fdChannel: channel !== null,
       deathSignal: isMainThread,
+      rehearsal: true,
     };
     let interpreter;
+    const env = environment();
     try {
       interpreter = startInterpreter('forkserver', [JSON.stringify(options)], channel ? [channel[1]] : []);
     } finally {
       if (channel) closeQuietly(channel[1]);
     }
     const { child, control } = interpreter;
+    control.write(rehearsalFrame());
     const reader = new FrameReader();
     const warm: Warm = {
       child,
@@ -208,6 +223,7 @@ class WarmPool implements ExitParticipant {
       ready: false,
       fdChannel: channel ? channel[0] : null,
       exited: false,
+      env,
       onData: (chunk: Buffer) => {
         for (const frame of reader.push(chunk)) {
           if (frame.message.kind === MessageKind.READY) {
@@ -266,7 +282,8 @@ class WarmPool implements ExitParticipant {
 
 function currentPool(): WarmPool {
   const preload = getForkserverPreload();
-  const key = JSON.stringify([getExecutable(), getExecArgv(), preload]);
+  // The bootstrap too: another copy of this package in the process speaks to its own interpreters.
+  const key = JSON.stringify([getExecutable(), getExecArgv(), preload, bootstrapPath()]);
   const pools = settings().pools;
   let pool = pools.get(key);
   if (!pool) {
@@ -313,10 +330,59 @@ export async function stopForkserver(): Promise<void> {
   await Promise.all(all.map((pool) => pool.shutdown()));
 }
 
-function environment(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
+let rehearsal: Buffer | null = null;
+
+/**
+ * The frame a warm interpreter rehearses a hand-over with: a START whose
+ * payload is `{ target, args, kwargs }` with the target a function of a
+ * built-in module (`os.tmpdir`, never called). The reference is written from
+ * parts, as the codec writes one (an extension holding the module and the
+ * export name), so that no lookup of the function is needed here.
+ */
+function rehearsalFrame(): Buffer {
+  if (rehearsal) return rehearsal;
+  const reference = Buffer.concat([defaultCodec.encode('node:os'), defaultCodec.encode('tmpdir')]);
+  const payload = Buffer.concat([
+    Buffer.from([0x83]), // a map of three entries
+    defaultCodec.encode('target'),
+    Buffer.from([0xc7, reference.length, ExtType.Function]), // ext 8
+    reference,
+    defaultCodec.encode('args'),
+    defaultCodec.encode([1, 'two', { three: [3.5, true, null] }]),
+    defaultCodec.encode('kwargs'),
+    defaultCodec.encode({ k: 'v' }),
+  ]);
+  const message: RehearsalMessage = {
+    kind: MessageKind.REHEARSAL,
+    name: 'Rehearsal',
+    identity: [0],
+    authkey: new Uint8Array(32),
+    daemon: false,
+    parentPid: process.pid,
+    parentName: 'MainProcess',
+    startMethod: 'forkserver',
+    logging: { enabled: false, level: 0 },
+    handles: [],
+    handleTransport: 'stdio',
+    deathSignal: false,
+    envChanges: { set: [], unset: [] },
+  };
+  return (rehearsal = encodeFrame(message, payload));
+}
+
+/** The environment a child started now would get. */
+function environment(): Map<string, string> {
+  const env = new Map<string, string>();
+  for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env.set(key, value);
   return env;
+}
+
+/** What changed in the environment from `then` to `now`. */
+function environmentChanges(then: Map<string, string>, now: Map<string, string>): EnvironmentChanges {
+  const changes: EnvironmentChanges = { set: [], unset: [] };
+  for (const [key, value] of now) if (then.get(key) !== value) changes.set.push([key, value]);
+  for (const key of then.keys()) if (!now.has(key)) changes.unset.push(key);
+  return changes;
 }
 
 /** The `forkserver` launcher. */
@@ -337,13 +403,14 @@ export const forkserverLauncher: Launcher = {
 };
 
 function takeFresh(request: LaunchRequest): Warm {
-  const options: WarmOptions = { preload: getForkserverPreload(), fdChannel: false, deathSignal: isMainThread };
+  const options: WarmOptions = { preload: getForkserverPreload(), fdChannel: false, deathSignal: isMainThread, rehearsal: false };
+  const env = environment();
   const { child, control } = startInterpreter(
     'forkserver',
     [JSON.stringify(options)],
     request.handles.map((h) => h.fd),
   );
-  return { child, control, ready: false, fdChannel: null, exited: false, onData: () => {} };
+  return { child, control, ready: false, fdChannel: null, exited: false, onData: () => {}, env };
 }
 
 function handOver(warm: Warm, request: LaunchRequest, transport: StartMessage['handleTransport']): Popen {
@@ -360,7 +427,7 @@ function handOver(warm: Warm, request: LaunchRequest, transport: StartMessage['h
     startMethod: 'forkserver',
     handleTransport: transport,
     cwd: process.cwd(),
-    env: environment(),
+    envChanges: environmentChanges(warm.env, environment()),
   };
   warm.control.write(encodeFrame(message, request.payload));
   const popen = new Popen('forkserver', warm.child, warm.control);
