@@ -4,7 +4,7 @@
  * the waits of `get` and of a bounded `put`. `Queue`, `SimpleQueue` and
  * `JoinableQueue` are thin faces over a `Channel`.
  */
-import { openSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { closeFd, futexWaitAsync, mapSharedMemory } from '@mpjs/native';
 import { defaultCodec, type DecodeContext, type EncodeContext } from '@mpjs/serialization';
 import { Deadline, Empty, Full, ValueError, throwIfAborted, type Timeout } from '@mpjs/util';
@@ -38,10 +38,25 @@ export function channelOf(queue: object): Channel {
   return channel;
 }
 
+/**
+ * Descriptors this thread opened with `fs.openSync` (a queue that came from
+ * another thread). A worker thread's Node tracks those and closes them when
+ * the worker exits, unless they were closed through `fs` too: closing them
+ * natively would leave Node to close the same numbers again later, by then
+ * another thread's descriptors.
+ */
+const openedByFs = new Set<number>();
+
+/** Closes a queue's descriptor the way it was opened. */
+function closeDescriptor(fd: number): void {
+  if (openedByFs.delete(fd)) closeSync(fd);
+  else closeFd(fd);
+}
+
 // A queue that is garbage-collected without close() still gives its descriptor back.
 const descriptors = new FinalizationRegistry<number>((fd) => {
   try {
-    closeFd(fd);
+    closeDescriptor(fd);
   } catch {
     // Already closed.
   }
@@ -226,7 +241,7 @@ export class Channel {
       descriptors.unregister(this);
       const fd = this.fd;
       this.fd = -1;
-      closeFd(fd);
+      closeDescriptor(fd);
     }
   }
 
@@ -253,13 +268,16 @@ export function attachShared(data: unknown, context: DecodeContext | undefined, 
   }
   let fd = record.fd;
   // From another thread of this process: the descriptor is the sender's; open our own.
-  if ((record.meta as { pid?: unknown } | undefined)?.pid === process.pid) fd = openSync(`/proc/self/fd/${fd}`, 'r+');
+  if ((record.meta as { pid?: unknown } | undefined)?.pid === process.pid) {
+    fd = openSync(`/proc/self/fd/${fd}`, 'r+');
+    openedByFs.add(fd);
+  }
   let ring: Ring;
   try {
     ring = Ring.attach(mapSharedMemory(fd));
     if (!expected.includes(ring.kind)) throw new ValueError(`the shared memory received belongs to another kind of queue (${ring.kind})`);
   } catch (error) {
-    closeFd(fd);
+    closeDescriptor(fd);
     throw error;
   }
   return { ring, fd };
