@@ -10,10 +10,11 @@
  * and kept its copy) never takes messages meant for another process, and a
  * large payload lands directly in the buffer that is returned.
  *
- * A receiver with nothing to read yet polls the socket for a moment before it
- * goes back to the event loop (see `POLL_MICROS` in @mpjs/util): a partner on
- * another CPU that answers within that time is caught without a sleep and a
- * wake-up, which is most of the cost of a round trip.
+ * Receivers with nothing to read yet have their sockets polled for a moment
+ * (once the code that called them has run) before the event loop takes over
+ * (see `POLL_MICROS` in @mpjs/util): a partner on another CPU that answers
+ * within that time is caught without a sleep and a wake-up, which is most of
+ * the cost of a round trip.
  *
  * Writing is synchronous when the kernel has room (as in Python, the data is in
  * the socket when `send` returns); what does not fit is queued and written in
