@@ -186,7 +186,8 @@ const enum PollOutcome {
 /** A `#target` no read lands in: libuv's next read is copied to where it belongs. */
 const NO_TARGET = new Uint8Array(0);
 
-function socketFd(socket: net.Socket): number {
+/** The file descriptor under a socket's handle, or -1. @internal */
+export function socketFd(socket: net.Socket): number {
   const fd = (socket as unknown as { _handle?: HandleWithFd | null })._handle?.fd;
   return typeof fd === 'number' ? fd : -1;
 }

@@ -3,9 +3,9 @@
  * `multiprocessing.connection.Listener`), TCP or AF_UNIX, with the HMAC
  * handshake run on every accepted connection when a key is set.
  */
-import { lookup } from 'node:dns/promises';
 import { unlinkSync } from 'node:fs';
 import net from 'node:net';
+import { dupFd } from '@mpjs/native';
 import { Finalize, ProtocolError, ValueError } from '@mpjs/util';
 import {
   DEFAULT_FAMILY,
@@ -20,7 +20,7 @@ import {
   type InetAddress,
 } from './address.js';
 import { defaultAuthkey, listenerHandshake, toKey, type Authkey } from './auth.js';
-import { Connection } from './connection.js';
+import { Connection, socketFd } from './connection.js';
 import type { Codec } from '@mpjs/serialization';
 
 /** Options of a {@link Listener}. */
@@ -172,7 +172,7 @@ export class Listener implements Disposable {
     } else {
       this.#lastAccepted = '';
     }
-    const connection = new Connection(socket, { codec: this.#codec, maxMessageSize: this.#maxMessageSize });
+    const connection = new Connection(takeOver(socket), { codec: this.#codec, maxMessageSize: this.#maxMessageSize });
     const key = this.#authkey ?? (this.#authenticate ? defaultAuthkey() : null);
     if (key !== null) {
       try {
@@ -214,6 +214,8 @@ export class Listener implements Disposable {
     let options: net.ListenOptions;
     if (isInetAddress(requested)) {
       // AF_INET is IPv4 in CPython: resolve names such as 'localhost' to IPv4 only.
+      // Loaded here: most listeners are AF_UNIX, and node:dns costs every process start-up time.
+      const { lookup } = await import('node:dns/promises');
       const { address: ip } = await lookup(requested[0], { family: 4 }).catch((error: Error) => {
         throw new ValueError(`cannot resolve host ${JSON.stringify(requested[0])} to an IPv4 address: ${error.message}`, {
           cause: error,
@@ -270,6 +272,25 @@ export class Listener implements Disposable {
     if (!this.#server.listening) return; // reported by #bind
     for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
   }
+}
+
+/**
+ * The accepted socket's descriptor, as a copy the connection owns: a
+ * connection made from a descriptor reads exactly what it waits for and polls
+ * briefly before sleeping, which a socket Node reads by itself cannot. The
+ * socket was made paused (`pauseOnConnect`), so Node has read nothing from it.
+ */
+function takeOver(socket: net.Socket): number | net.Socket {
+  const fd = socketFd(socket);
+  if (fd < 0) return socket;
+  let copy: number;
+  try {
+    copy = dupFd(fd);
+  } catch {
+    return socket; // out of descriptors: Node's socket still works
+  }
+  socket.destroy();
+  return copy;
 }
 
 function removeSocketFile(path: string): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Client, Listener, ProtocolError, ValueError, addressType } from '../src/index.js';
@@ -105,6 +105,27 @@ describe('Listener and Client over TCP', () => {
     for (const c of clients) c.close();
     listener.close();
   });
+});
+
+describe('accepted connections', () => {
+  it.each([['AF_UNIX'], ['AF_INET']] as const)(
+    'read no further than the message asked for; the rest stays in the socket (%s)',
+    async (family) => {
+      using listener = await new Listener({ family }).ready();
+      const client = await Client(listener.address);
+      const conn = await listener.accept();
+      client.sendBytes(Buffer.from('one'));
+      client.sendBytes(Buffer.from('two'));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect((await conn.recvBytes()).toString()).toBe('one');
+      // The second frame was not taken from the kernel: another reader can have it.
+      const raw = Buffer.alloc(64);
+      const n = readSync(conn.fileno(), raw);
+      expect(raw.subarray(0, n)).toEqual(Buffer.from([0, 0, 0, 3, ...Buffer.from('two')]));
+      conn.close();
+      client.close();
+    },
+  );
 });
 
 describe('Listener and Client over AF_UNIX', () => {

@@ -5,7 +5,7 @@
  */
 import { existsSync, rmSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { Pipe, type Address, type Authkey } from '@mpjs/connection';
+import { Pipe, type Address, type Authkey, type Connection } from '@mpjs/connection';
 import { Process, currentProcess, type BaseContext } from '@mpjs/process';
 import { ProcessError, ValueError } from '@mpjs/util';
 import { dropConnections, serverCall } from './dispatch.js';
@@ -109,6 +109,8 @@ export class BaseManager implements ProxyFactory, AsyncDisposable {
   readonly #shutdownTimeout: number;
   #state: State = 'initial';
   #process: Process | null = null;
+  /** The private pipe to the server process started by `start()`. */
+  #control: Connection | null = null;
   #boundAddress: Address | null = null;
 
   constructor(options: ManagerOptions = {}) {
@@ -159,10 +161,12 @@ export class BaseManager implements ProxyFactory, AsyncDisposable {
     if (this.#state !== 'initial') throw new ProcessError(`cannot start a manager that is ${this.#state}; make a new manager`);
     if (initializer !== null && typeof initializer !== 'function') throw new TypeError('initializer must be a function');
     this.#state = 'started';
-    const [reader, writer] = Pipe(false);
+    // A private pipe: the server reports its address on it, then takes `shutdown` from it
+    // (no connection or handshake needed to stop it) and stops if it ends.
+    const [control, serverEnd] = Pipe();
     const options = {
       target: runManagerServer,
-      args: [this.#serverRegistry(), this.#address, this.#authkey, writer, initializer, initargs],
+      args: [this.#serverRegistry(), this.#address, this.#authkey, serverEnd, initializer, initargs],
       daemon: true,
       name: `${this.constructor.name}-server`,
     };
@@ -172,27 +176,28 @@ export class BaseManager implements ProxyFactory, AsyncDisposable {
       proc.start();
     } catch (error) {
       this.#state = 'shutdown';
-      reader.close();
-      writer.close();
+      control.close();
+      serverEnd.close();
       throw error;
     }
-    writer.close();
+    serverEnd.close();
     let message: unknown;
     try {
-      message = await reader.recv();
+      message = await control.recv();
     } catch (error) {
+      control.close();
       await proc.join(this.#shutdownTimeout);
       this.#state = 'shutdown';
       throw new ProcessError(`the manager's server process ended (exit code ${String(proc.exitcode)}) before it was ready`, { cause: error });
-    } finally {
-      reader.close();
     }
     const [status, value] = message as ['ok' | 'error', unknown];
     if (status !== 'ok') {
+      control.close();
       await proc.join(this.#shutdownTimeout);
       this.#state = 'shutdown';
       throw value;
     }
+    this.#control = control;
     this.#boundAddress = value as Address;
   }
 
@@ -255,11 +260,15 @@ export class BaseManager implements ProxyFactory, AsyncDisposable {
     const address = this.#boundAddress!;
     if (state === 'started' && this.#process) {
       const proc = this.#process;
+      const control = this.#control;
+      this.#control = null;
       try {
-        await serverCall(address, this.#authkey, 'shutdown');
+        control?.send('shutdown');
+        await control?.flush();
       } catch {
         // The server is gone already; the join below reaps it.
       }
+      control?.close();
       dropConnections(address);
       await proc.join(this.#shutdownTimeout);
       if (proc.exitcode === null) {

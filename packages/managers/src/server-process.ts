@@ -5,14 +5,15 @@ import { Server, type ServerRegistry } from './server.js';
 
 /**
  * Runs a manager's server in this process: listens, calls the initializer,
- * reports `['ok', address]` (or `['error', error]`) on `ready`, then serves
- * until a client asks for shutdown.
+ * reports `['ok', address]` (or `['error', error]`) on `control`, then serves
+ * until a client asks for shutdown, or the manager sends `'shutdown'` on
+ * `control`, or closes it (its process ended).
  */
 export async function runManagerServer(
   registry: ServerRegistry,
   address: Address | null,
   authkey: Buffer,
-  ready: Connection,
+  control: Connection,
   initializer: ((...args: never[]) => unknown) | null,
   initargs: unknown[],
 ): Promise<void> {
@@ -23,14 +24,21 @@ export async function runManagerServer(
   try {
     if (initializer) await (initializer as (...args: unknown[]) => unknown)(...initargs);
     server = new Server(registry, { address, authkey });
-    ready.send(['ok', await server.ready()]);
+    control.send(['ok', await server.ready()]);
   } catch (error) {
-    ready.send(['error', error]);
-    await ready.flush();
-    ready.close();
+    control.send(['error', error]);
+    await control.flush();
+    control.close();
     return;
   }
-  await ready.flush();
-  ready.close();
-  await server.serveForever();
+  // Whatever arrives ('shutdown'), or the end of the pipe, stops the server.
+  control.recv().then(
+    () => server.stop(),
+    () => server.stop(),
+  );
+  try {
+    await server.serveForever();
+  } finally {
+    control.close();
+  }
 }

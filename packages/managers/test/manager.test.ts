@@ -368,6 +368,18 @@ describe('proxies across processes and cleanup', () => {
     }, 5_000, 50)).toBe(true);
   });
 
+  it('shutdown() stops the server over its private pipe, even when its address no longer answers', async () => {
+    const other = await Manager();
+    const address = other.address as string;
+    const proc = other.process!;
+    // Nobody can connect any more: shutdown must not need a connection.
+    rmSync(address);
+    await other.shutdown();
+    expect(proc.exitcode).toBe(0);
+    await other.shutdown(); // repeatable
+    rmSync(dirname(address), { recursive: true, force: true });
+  });
+
   it('the server process dies with its parent', async () => {
     const { spawnFixture, collect } = await import('@mpjs/test-utils');
     const child = spawnFixture(new URL('./fixtures/orphan.ts', import.meta.url).pathname);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #if defined(__linux__)
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -27,6 +28,12 @@ namespace os {
 
 int SocketPair(int fds[2]) {
   return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0 ? 0 : -errno;
+}
+
+// A second descriptor for what `fd` refers to, close-on-exec; or -errno.
+int DupCloexec(int fd) {
+  int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  return copy >= 0 ? copy : -errno;
 }
 
 // Waits until `fd` is ready for `events`; 1 ready, 0 timed out, -errno.
@@ -121,6 +128,7 @@ int64_t RecvWithFds(int sock, size_t max_fds, size_t max_bytes, Received* out) {
 
 #else
 int SocketPair(int*) { return -ENOSYS; }
+int DupCloexec(int) { return -ENOSYS; }
 int WaitReadable(int, int) { return -ENOSYS; }
 int64_t SendWithFds(int, const int*, size_t, const uint8_t*, size_t) { return -ENOSYS; }
 struct Received {
@@ -163,6 +171,9 @@ void SocketPair(const FunctionCallbackInfo<Value>& args) {
   Local<Value> items[] = {v8::Integer::New(isolate, fds[0]), v8::Integer::New(isolate, fds[1])};
   args.GetReturnValue().Set(v8::Array::New(isolate, items, 2));
 }
+
+// dupFd(fd) -> new fd | -errno
+void DupFd(const FunctionCallbackInfo<Value>& args) { ReturnNumber(args, os::DupCloexec(IntArg(args, 0))); }
 
 // sendFds(socketFd, fds: Int32Array, data: Uint8Array) -> bytes sent | -errno
 void SendFds(const FunctionCallbackInfo<Value>& args) {
@@ -360,6 +371,7 @@ void InitFdPassing(Local<Context> context, Local<Object> exports) {
 
   Local<v8::External> data = v8::External::New(isolate, env);
   SetMethod(context, exports, "socketpair", SocketPair);
+  SetMethod(context, exports, "dupFd", DupFd);
   SetMethod(context, exports, "sendFds", SendFds);
   SetMethod(context, exports, "recvFdsSync", RecvFdsSync);
   SetMethod(context, exports, "recvFdsStart", RecvFdsStart, data);

@@ -62,6 +62,8 @@ export interface NativeBinding {
 
   /** `socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC)`: the two fds, or -errno. */
   socketpair(): [number, number] | number;
+  /** `fcntl(fd, F_DUPFD_CLOEXEC, 0)`: the new fd, or -errno. */
+  dupFd(fd: number): number;
   /** Sends all of `data` with `fds` attached to its first byte: bytes sent, or -errno. */
   sendFds(socketFd: number, fds: Int32Array, data: Uint8Array): number;
   /** Waits up to `timeoutMs` (< 0: forever) and receives once; -ETIMEDOUT on timeout. */

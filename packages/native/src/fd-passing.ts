@@ -55,6 +55,18 @@ export function socketpair(): [number, number] {
 }
 
 /**
+ * A second descriptor for what `fd` refers to (`fcntl(F_DUPFD_CLOEXEC)`),
+ * close-on-exec; closing either leaves the other open. Lets a socket that
+ * Node opened be taken over by other code once Node's handle is closed.
+ */
+export function dupFd(fd: number): number {
+  checkFd('dupFd', 'fd', fd);
+  const result = native.dupFd(fd);
+  if (result < 0) throw systemError(result, 'dup');
+  return result;
+}
+
+/**
  * Sends `data` over a Unix socket with `fds` attached to its first byte
  * (`sendmsg` with `SCM_RIGHTS`). The receiver gets its own copies of the
  * descriptors; the caller's stay open. Blocks until all bytes are written.

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { Socket } from 'node:net';
 import { collect, spawnFixture } from '@mpjs/test-utils';
 import { EOFError, ProtocolError, TimeoutError } from '@mpjs/util';
-import { closeFd, createSharedMemory, mapSharedMemory, recvFds, recvFdsSync, sendFds, socketpair } from '../src/index.js';
+import { closeFd, createSharedMemory, dupFd, mapSharedMemory, recvFds, recvFdsSync, sendFds, socketpair } from '../src/index.js';
 import { fixture } from './helpers.js';
 
 // Every fd a test opens is closed afterwards, whatever happens.
@@ -28,6 +28,24 @@ describe('socketpair', () => {
     expect(a).not.toBe(b);
     expect(sendFds(a, [], Buffer.from('x'))).toBe(1);
     expect(recvFdsSync(b, { timeout: 1_000 }).data.toString()).toBe('x');
+  });
+});
+
+describe('dupFd', () => {
+  it('gives a second descriptor that outlives the first', () => {
+    const [a, b] = track(socketpair());
+    const [copy] = track([dupFd(a)] as [number]);
+    expect(copy).not.toBe(a);
+    closeFd(a);
+    expect(sendFds(copy, [], Buffer.from('still open'))).toBe(10);
+    expect(recvFdsSync(b, { timeout: 1_000 }).data.toString()).toBe('still open');
+  });
+
+  it('reports a descriptor that is not open, and rejects what is not one', () => {
+    const [a] = socketpair();
+    closeFd(a);
+    expect(() => dupFd(a)).toThrow(expect.objectContaining({ code: 'EBADF', syscall: 'dup' }));
+    expect(() => dupFd(-1)).toThrow(RangeError);
   });
 });
 

@@ -8,12 +8,13 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { Worker as Thread } from 'node:worker_threads';
+import { MessageChannel, Worker as Thread } from 'node:worker_threads';
 import { getExecArgv } from '@mpjs/process';
 import { defaultCodec } from '@mpjs/serialization';
 import { EOFError, normalizeTimeout } from '@mpjs/util';
 import type { TaskChannel, WorkerLauncher, WorkerRunner } from './channel.js';
 import { kLauncher, Pool, type PoolOptions } from './pool.js';
+import { PolledPort } from './polled-port.js';
 import type { ThreadWorkerData } from './thread-worker.js';
 
 /** Options of `new ThreadPool()`: those of Pool but `context` (threads need none). */
@@ -45,30 +46,30 @@ class ThreadRunner implements WorkerRunner, TaskChannel {
   #error: unknown;
   readonly #threadId: number;
   readonly #exited: Promise<void>;
-  readonly #inbox: Uint8Array[] = [];
-  #reader: { resolve(m: Uint8Array): void; reject(e: unknown): void } | undefined;
+  /** Tasks out, results in: a port of its own, which the pool can poll (a Worker's own channel cannot be). */
+  readonly #port: PolledPort;
 
   constructor(name: string, settings: Uint8Array) {
     this.name = name;
-    const data: ThreadWorkerData = { settings };
+    const { port1, port2 } = new MessageChannel();
+    const data: ThreadWorkerData = { settings, port: port2 };
     // A dynamic import goes through the loaders of execArgv (a `.ts` entry needs them).
-    this.#thread = new Thread(threadBootstrap(), { eval: true, workerData: data, execArgv: getExecArgv(), name });
+    this.#thread = new Thread(threadBootstrap(), {
+      eval: true,
+      workerData: data,
+      transferList: [port2],
+      execArgv: getExecArgv(),
+      name,
+    });
     this.#thread.unref();
     this.#threadId = this.#thread.threadId;
-    this.#thread.on('message', (message: Uint8Array) => {
-      const reader = this.#reader;
-      this.#reader = undefined;
-      if (reader) reader.resolve(message);
-      else this.#inbox.push(message);
-      this.#updateRef();
-    });
+    this.#port = new PolledPort(port1, { refWhileWaiting: true });
     this.#thread.on('error', (error) => (this.#error = error)); // reported when a task is lost
     this.#exited = new Promise((resolve) =>
       this.#thread.once('exit', (code) => {
         this.#exitcode = code;
-        const reader = this.#reader;
-        this.#reader = undefined;
-        reader?.reject(new EOFError(`worker thread ${name} ended`));
+        this.#port.end(new EOFError(`worker thread ${name} ended`));
+        this.#port.close();
         resolve();
       }),
     );
@@ -87,30 +88,19 @@ class ThreadRunner implements WorkerRunner, TaskChannel {
     return this.#exitcode;
   }
 
-  /** Like a connection: the thread keeps the program alive only while a result is awaited. */
-  #updateRef(): void {
-    if (this.#reader) this.#thread.ref();
-    else this.#thread.unref();
-  }
-
   send(obj: unknown): void {
     if (this.#exitcode !== null) throw new EOFError(`worker thread ${this.name} has ended`);
     const bytes = defaultCodec.encode(obj);
-    this.#thread.postMessage(bytes, [bytes.buffer as ArrayBuffer].filter((b) => b.byteLength === bytes.byteLength));
+    this.#port.post(bytes, [bytes.buffer as ArrayBuffer].filter((b) => b.byteLength === bytes.byteLength));
   }
 
-  recv(): Promise<unknown> {
-    const next = this.#inbox.shift();
-    if (next) return defaultCodec.decodeAsync(next);
-    if (this.#exitcode !== null) return Promise.reject(new EOFError(`worker thread ${this.name} ended`));
-    return new Promise<Uint8Array>((resolve, reject) => {
-      this.#reader = { resolve, reject };
-      this.#updateRef();
-    }).then((m) => defaultCodec.decodeAsync(m));
+  /** Like a connection, the port keeps the program alive only while a result is awaited. */
+  async recv(): Promise<unknown> {
+    return defaultCodec.decodeAsync((await this.#port.recv()) as Uint8Array);
   }
 
   close(): void {
-    if (this.#exitcode === null) this.#thread.postMessage(null);
+    if (this.#exitcode === null) this.#port.post(null);
   }
 
   async join(timeout?: number): Promise<void> {

@@ -1,0 +1,129 @@
+/**
+ * The receiving side of a `MessagePort` between a `ThreadPool` and one of its
+ * threads. A message posted to a thread that sleeps in its event loop costs
+ * a wake-up of tens of microseconds (more than the task), so a receiver with
+ * nothing to read first polls its port for a moment (`receiveMessageOnPort`),
+ * as connections do (see `Connection.recv`), then waits for the 'message'
+ * event.
+ */
+import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { schedYield } from '@mpjs/native';
+import { POLL_MICROS, PollBackoff } from '@mpjs/util';
+
+interface Reader {
+  resolve(message: unknown): void;
+  reject(error: unknown): void;
+}
+
+export class PolledPort {
+  readonly #port: MessagePort;
+  /** Whether the port keeps the event loop alive only while a receiver waits. */
+  readonly #refWhileWaiting: boolean;
+  readonly #inbox: unknown[] = [];
+  #reader: Reader | undefined;
+  #ended: Error | undefined;
+  readonly #backoff = new PollBackoff();
+
+  constructor(port: MessagePort, options: { refWhileWaiting: boolean }) {
+    this.#port = port;
+    this.#refWhileWaiting = options.refWhileWaiting;
+    port.on('message', (message: unknown) => this.#deliver(message));
+    if (this.#refWhileWaiting) port.unref();
+  }
+
+  /** Whether a receiver is waiting. */
+  get waiting(): boolean {
+    return this.#reader !== undefined;
+  }
+
+  post(message: unknown, transfer?: ArrayBuffer[]): void {
+    this.#port.postMessage(message, transfer);
+  }
+
+  /** The next message; rejects with the error given to `end()` once nothing is left. */
+  recv(): Promise<unknown> {
+    if (this.#inbox.length > 0) return Promise.resolve(this.#inbox.shift());
+    if (this.#ended) return Promise.reject(this.#ended);
+    return new Promise((resolve, reject) => {
+      this.#reader = { resolve, reject };
+      if (this.#refWhileWaiting) this.#port.ref();
+      if (POLL_MICROS > 0) PolledPort.#pollSoon(this);
+    });
+  }
+
+  /** The other side is gone: a waiting receiver, and later ones, reject with `error`. */
+  end(error: Error): void {
+    this.#ended ??= error;
+    const reader = this.#take();
+    reader?.reject(this.#ended);
+  }
+
+  close(): void {
+    this.#port.close();
+  }
+
+  #take(): Reader | undefined {
+    const reader = this.#reader;
+    this.#reader = undefined;
+    if (reader && this.#refWhileWaiting) this.#port.unref();
+    return reader;
+  }
+
+  #deliver(message: unknown): void {
+    const reader = this.#take();
+    if (reader) reader.resolve(message);
+    else this.#inbox.push(message);
+  }
+
+  /** Ports of this thread with a receiver waiting, polled together once the current code has run. */
+  static readonly #waiting = new Set<PolledPort>();
+  static #pollScheduled = false;
+
+  static #pollSoon(port: PolledPort): void {
+    PolledPort.#waiting.add(port);
+    if (PolledPort.#pollScheduled) return;
+    PolledPort.#pollScheduled = true;
+    queueMicrotask(PolledPort.#pollWaiting);
+  }
+
+  /**
+   * Polls every port with a receiver waiting, in turn, for at most the poll
+   * budget, and stops as soon as one receiver got its message. As a
+   * microtask, it runs once the code that started the waits (a pool handing
+   * tasks to several threads) has finished.
+   */
+  static readonly #pollWaiting = (): void => {
+    PolledPort.#pollScheduled = false;
+    const polled: Array<PolledPort | undefined> = [];
+    for (const port of PolledPort.#waiting) {
+      if (port.#reader === undefined) PolledPort.#waiting.delete(port);
+      else if (port.#backoff.shouldPoll()) polled.push(port);
+    }
+    let left = polled.length;
+    if (left === 0) return;
+    const stop = performance.now() + POLL_MICROS / 1000;
+    for (;;) {
+      for (let i = 0; i < polled.length; i++) {
+        const port = polled[i];
+        if (port === undefined) continue;
+        if (port.#reader === undefined) {
+          PolledPort.#waiting.delete(port);
+          polled[i] = undefined;
+          left--;
+          continue;
+        }
+        const received = receiveMessageOnPort(port.#port);
+        if (received !== undefined) {
+          PolledPort.#waiting.delete(port);
+          port.#backoff.hit();
+          port.#deliver(received.message);
+          return;
+        }
+      }
+      if (left === 0) return;
+      if (performance.now() >= stop) break;
+      schedYield(); // on a busy machine, the peer may be waiting for this CPU
+    }
+    for (const port of polled) if (port !== undefined) port.#backoff.miss();
+  };
+}
