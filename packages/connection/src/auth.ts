@@ -6,9 +6,9 @@
  * are understood both ways: a bare 16-byte HMAC-MD5 reply is accepted, and a
  * 20-byte legacy challenge is answered with one.
  */
-import { createHmac, getHashes, randomBytes, randomFillSync, timingSafeEqual } from 'node:crypto';
 import { AuthenticationError } from '@mpjs/util';
 import { kCork, kHasInput, kUncork, type Connection } from './connection.js';
+import { crypto } from './crypto.js';
 
 /** Prefix of a challenge message. */
 export const CHALLENGE = Buffer.from('#CHALLENGE#');
@@ -41,7 +41,7 @@ const randomPool = Buffer.alloc(4096);
 let randomOffset = randomPool.length;
 function randomChallenge(size: number): Buffer {
   if (randomOffset + size > randomPool.length) {
-    randomFillSync(randomPool);
+    crypto().randomFillSync(randomPool);
     randomOffset = 0;
   }
   const bytes = Buffer.from(randomPool.subarray(randomOffset, randomOffset + size));
@@ -78,7 +78,7 @@ export function defaultAuthkey(): Buffer {
   if (authkeyProvider) return toKey(authkeyProvider());
   const published = (globalThis as { [AUTHKEY_SLOT]?: unknown })[AUTHKEY_SLOT];
   if (published instanceof Uint8Array) return toKey(published);
-  fallbackAuthkey ??= randomBytes(32);
+  fallbackAuthkey ??= crypto().randomBytes(32);
   return fallbackAuthkey;
 }
 
@@ -92,7 +92,7 @@ export function toKey(authkey: Authkey): Buffer {
 let available: ReadonlySet<string> | undefined;
 function nodeDigest(name: string): string {
   const node = ALLOWED_DIGESTS.get(name);
-  available ??= new Set(getHashes());
+  available ??= new Set(crypto().getHashes());
   if (node === undefined || !available.has(node)) {
     throw new AuthenticationError(`unsupported digest ${JSON.stringify(name)}`);
   }
@@ -100,7 +100,7 @@ function nodeDigest(name: string): string {
 }
 
 function hmac(digest: string, key: Buffer, message: Uint8Array): Buffer {
-  return createHmac(nodeDigest(digest), key).update(message).digest();
+  return crypto().createHmac(nodeDigest(digest), key).update(message).digest();
 }
 
 /**
@@ -154,7 +154,7 @@ async function checkAnswer(
         `expected ${JSON.stringify(digest)} of length ${expected.byteLength} got ${payload.byteLength}`,
       );
     }
-    if (!timingSafeEqual(expected, payload)) {
+    if (!crypto().timingSafeEqual(expected, payload)) {
       throw new AuthenticationError('digest received was wrong: the other end does not have the same authkey');
     }
   } catch (error) {
