@@ -106,25 +106,45 @@ interface NodeGypBuild {
   resolve(dir: string): string;
 }
 
+/**
+ * Loads an addon file as `require()` does, without the CommonJS loader: every
+ * child process loads the addon before anything else, and requiring
+ * node-gyp-build and then the file costs it about 4 ms more.
+ */
+function openAddon(file: string): NativeBinding {
+  const module = { exports: {} };
+  process.dlopen(module, file);
+  return module.exports as NativeBinding;
+}
+
+function notBuilt(cause?: unknown): Error {
+  const error = new Error(
+    `the native addon of @mpjs/native is not built for Node.js ${process.version} ` +
+      `(ABI ${process.versions.modules}, ${process.platform}-${process.arch}): ${bindingPath} is missing. ` +
+      `Build it with \`${buildCommand}\` (or \`node scripts/build.mjs\` in ${packageRoot}); ` +
+      'where @mpjs/native is a dependency, its install script builds it: `npm rebuild @mpjs/native`, ' +
+      'or with pnpm allow it (`pnpm approve-builds`) and run `pnpm rebuild @mpjs/native`.',
+    cause === undefined ? undefined : { cause },
+  );
+  return Object.assign(error, { code: 'ERR_MP_NATIVE_NOT_BUILT' });
+}
+
 function loadBinding(): NativeBinding {
-  const require = createRequire(import.meta.url);
-  let resolved: string | undefined;
+  // The build for this ABI, where scripts/build.mjs and prebuildify put it.
+  if (existsSync(bindingPath)) return openAddon(bindingPath);
+  // Else whatever node-gyp-build finds (a node-gyp build left in build/Release, …).
+  let resolved: string;
   try {
-    resolved = (require('node-gyp-build') as NodeGypBuild).resolve(packageRoot);
+    resolved = (createRequire(import.meta.url)('node-gyp-build') as NodeGypBuild).resolve(packageRoot);
   } catch {
-    resolved = undefined;
+    throw notBuilt();
   }
-  if (resolved === undefined || !existsSync(bindingPath)) {
-    const error = new Error(
-      `the native addon of @mpjs/native is not built for Node.js ${process.version} ` +
-        `(ABI ${process.versions.modules}, ${process.platform}-${process.arch}): ${bindingPath} is missing. ` +
-        `Build it with \`${buildCommand}\` (or \`node scripts/build.mjs\` in ${packageRoot}); ` +
-        'where @mpjs/native is a dependency, its install script builds it: `npm rebuild @mpjs/native`, ' +
-        'or with pnpm allow it (`pnpm approve-builds`) and run `pnpm rebuild @mpjs/native`.',
-    );
-    throw Object.assign(error, { code: 'ERR_MP_NATIVE_NOT_BUILT' });
+  try {
+    return openAddon(resolved);
+  } catch (error) {
+    // Built for another Node.js, say: the way out is the same.
+    throw notBuilt(error);
   }
-  return require(resolved) as NativeBinding;
 }
 
 /** The loaded addon of this thread (each worker thread loads its own instance). */

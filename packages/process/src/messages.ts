@@ -1,13 +1,13 @@
 /**
  * The control channel between a parent and the child it starts (fd 3 of the
  * child, a Unix socket pair). Every frame is a 4-byte big-endian length, a
- * header serialized with `node:v8`, and optional payload bytes whose length the
- * header gives. The process object itself is the payload, encoded by the codec
- * of `@mpjs/serialization`.
+ * JSON header, and optional payload bytes whose length the header gives. The
+ * process object itself is the payload, encoded by the codec of
+ * `@mpjs/serialization`.
  */
 import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { deserialize, serialize } from 'node:v8';
+import { defaultCodec } from '@mpjs/serialization';
 import type { StartMethod } from './popen.js';
 
 /** File descriptor of the control channel in the child. */
@@ -98,9 +98,34 @@ export interface RehearsalMessage extends Omit<StartMessage, 'kind'> {
 /** Any control message. */
 export type ControlMessage = StartMessage | ReadyMessage | RehearsalMessage;
 
+// The header is JSON, which every child parses with no module to load (`node:v8`
+// would cost each one about a millisecond). What JSON cannot carry is marked:
+// bytes (the authkey) travel as base64, a handle's `meta` (any value the codec
+// carries) as the codec's bytes.
+const BYTES = '$bytes';
+const CODEC = '$codec';
+
+function toJson(this: Record<string, unknown>, key: string, value: unknown): unknown {
+  // `this[key]` is the value before its toJSON() (a Buffer's would be an array of numbers).
+  const original = this[key];
+  if (key === 'meta') return { [CODEC]: Buffer.from(defaultCodec.encode(original)).toString('base64') };
+  if (original instanceof Uint8Array) {
+    return { [BYTES]: Buffer.from(original.buffer, original.byteOffset, original.byteLength).toString('base64') };
+  }
+  return value;
+}
+
+function fromJson(key: string, value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  const marked = value as Record<string, unknown>;
+  if (typeof marked[BYTES] === 'string') return Buffer.from(marked[BYTES], 'base64');
+  if (key === 'meta' && typeof marked[CODEC] === 'string') return defaultCodec.decode(Buffer.from(marked[CODEC], 'base64'));
+  return value;
+}
+
 /** Builds one frame. */
 export function encodeFrame(message: ControlMessage, payload?: Uint8Array): Buffer {
-  const header = serialize({ ...message, payloadLength: payload?.byteLength ?? 0 });
+  const header = Buffer.from(JSON.stringify({ ...message, payloadLength: payload?.byteLength ?? 0 }, toJson));
   const prefix = Buffer.allocUnsafe(4);
   prefix.writeUInt32BE(header.length, 0);
   return payload ? Buffer.concat([prefix, header, payload]) : Buffer.concat([prefix, header]);
@@ -163,7 +188,8 @@ export class FrameReader {
       if (this.#buffer.length < 4) break;
       const headerLength = this.#buffer.readUInt32BE(0);
       if (this.#buffer.length < 4 + headerLength) break;
-      const header = deserialize(this.#buffer.subarray(4, 4 + headerLength)) as ControlMessage & { payloadLength: number };
+      const text = this.#buffer.toString('utf8', 4, 4 + headerLength);
+      const header = JSON.parse(text, fromJson) as ControlMessage & { payloadLength: number };
       const end = 4 + headerLength + header.payloadLength;
       if (this.#buffer.length < end) break;
       const payload = this.#buffer.subarray(4 + headerLength, end);

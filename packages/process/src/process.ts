@@ -4,7 +4,6 @@
  * rebuilds it (target and arguments by reference through the codec, or a
  * subclass instance with its own fields) and calls `run()`.
  */
-import { isMainThread } from 'node:worker_threads';
 import { inspect } from 'node:util';
 import { constants as osConstants } from 'node:os';
 import { defaultCodec, functionReference } from '@mpjs/serialization';
@@ -18,7 +17,7 @@ import {
   type Timeout,
 } from '@mpjs/util';
 import { kState } from './symbols.js';
-import { runtime, type LauncherSource } from './runtime.js';
+import { isMainThread, runtime, type LauncherSource } from './runtime.js';
 import type { Popen, StartMethod } from './popen.js';
 import { ProcessSentinel } from './sentinel.js';
 import type { Handle, LaunchRequest } from './launch.js';
@@ -444,7 +443,7 @@ function buildLaunchRequest(process_: Process, state: ProcessState): LaunchReque
       parentName: current.name,
       logging: stderrLoggingState(),
       handles: handles.map(({ kind, meta }) => (meta === undefined ? { kind } : { kind, meta })),
-      deathSignal: isMainThread,
+      deathSignal: isMainThread(),
     },
     payload: bytes,
     handles,

@@ -4,6 +4,7 @@
  * children, and whether the process is still bootstrapping. It lives in a
  * global slot so every copy of this package in one process shares it.
  */
+import { createRequire } from 'node:module';
 import { kAuthkey, kRuntime } from './symbols.js';
 import type { Process } from './process.js';
 import type { ParentProcess } from './parent-process.js';
@@ -77,4 +78,15 @@ export function runtime(): Runtime {
     });
   }
   return r;
+}
+
+let mainThread: boolean | undefined;
+
+/**
+ * `isMainThread` of `node:worker_threads`, which is loaded on first use: it is
+ * not in Node's start-up snapshot (~0.5 ms to load), and a child needs it only
+ * when it starts processes of its own.
+ */
+export function isMainThread(): boolean {
+  return (mainThread ??= (createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads')).isMainThread);
 }

@@ -27,7 +27,7 @@ import {
   ValueError,
 } from '../src/index.js';
 import { filterExecArgv, getExecArgv } from '../src/exec-options.js';
-import { ControlFrames, encodeFrame, FrameReader, MessageKind, type ControlMessage } from '../src/messages.js';
+import { ControlFrames, encodeFrame, FrameReader, MessageKind, type ControlMessage, type StartMessage } from '../src/messages.js';
 import { withBeforeExitHook } from './fixtures/targets.js';
 
 const tmp = tempDir();
@@ -162,6 +162,32 @@ describe('control frames', () => {
       expect(frames[1]!.payload.length).toBe(0);
     }
     expect(serialize({ a: 1 }).length).toBeGreaterThan(0);
+  });
+
+  it('carry a START message exactly: the authkey as bytes, handle metadata as the codec carries it', () => {
+    const authkey = Buffer.from(Array.from({ length: 32 }, (_, i) => (i * 37) & 0xff));
+    const message: StartMessage = {
+      kind: MessageKind.START,
+      name: 'Process-1:2',
+      identity: [1, 2],
+      authkey,
+      daemon: false,
+      parentPid: 42,
+      parentName: 'Process-1',
+      startMethod: 'forkserver',
+      logging: { enabled: true, level: 10 },
+      handles: [{ kind: 'plain' }, { kind: 'rich', meta: { pid: 7, sizes: new Map([[1, 2n ** 70n]]), when: new Date(0), list: [null, -0] } }],
+      handleTransport: 'scm-rights',
+      deathSignal: true,
+      cwd: '/tmp/ü €',
+      envChanges: { set: [['A', 'a\nb "c"']], unset: ['B'] },
+    };
+    const [frame] = new FrameReader().push(encodeFrame(message, Buffer.from([9, 8, 7])));
+    const received = frame!.message as StartMessage;
+    expect(received).toEqual(message);
+    expect(Buffer.isBuffer(received.authkey)).toBe(true);
+    expect(Object.is((received.handles[1]!.meta as { list: number[] }).list[1], -0)).toBe(true);
+    expect([...frame!.payload]).toEqual([9, 8, 7]);
   });
 
   it('are taken by kind, in order, whether they arrived before or after they were asked for', async () => {

@@ -112,3 +112,21 @@ describe.each(['spawn', 'forkserver'])('programs using %s', (method) => {
     expect(children.some(pidAlive)).toBe(false);
   });
 });
+
+describe('a spawned child', () => {
+  it('starts without loading what running a target does not need', async () => {
+    // Plain node and the built package, as installed: a loader would load modules of its own.
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.MPJS_EXEC_ARGV;
+    const child = spawn(process.execPath, [fixture('startup-program.mjs')], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    const r = await collect(child);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const { builtins, required } = JSON.parse(r.stdout) as { builtins: string[]; required: string[] };
+    // Each would cost every child about a millisecond: node:v8 (the control frames' header is
+    // JSON), node:worker_threads (asked for only when a child starts a process of its own),
+    // node:vm (only function lookups use it), node-gyp-build (the addon is opened directly).
+    expect(builtins.filter((name) => /^NativeModule (v8|worker_threads|vm)$/.test(name))).toEqual([]);
+    expect(required.filter((file) => file.includes('node-gyp-build'))).toEqual([]);
+  });
+});

@@ -13,7 +13,6 @@
  * script, results per function (by the caller).
  */
 import { createRequire } from 'node:module';
-import { runInThisContext } from 'node:vm';
 
 /** Where a function lives, as V8 sees it. */
 export interface FunctionSite {
@@ -81,6 +80,8 @@ function connect(): InspectorSession | null {
       scriptUrls.set(message.params.scriptId, message.params.url);
     });
     session = s;
+    // node:vm is loaded here, not with the package: few processes ever look a function up.
+    const { runInThisContext } = require('node:vm') as typeof import('node:vm');
     mainGlobal = runInThisContext('globalThis') as Record<symbol, unknown>;
   } catch {
     session = null;

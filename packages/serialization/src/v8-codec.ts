@@ -3,13 +3,21 @@
  * Set, Date, RegExp, typed arrays, cycles and some errors, but no functions,
  * no classes (instances arrive as plain objects) and no handles.
  */
-import { deserialize, serialize } from 'node:v8';
+import { createRequire } from 'node:module';
 import { plainCodec, type Codec } from './codec.js';
 import { DecodeError, SerializationError } from './errors.js';
 
+type V8 = typeof import('node:v8');
+let v8: V8 | undefined;
+
+/** `node:v8` on first use: it is not in Node's start-up snapshot, and loading it costs every process ~1 ms. */
+function v8Module(): V8 {
+  return (v8 ??= createRequire(import.meta.url)('node:v8') as V8);
+}
+
 function encode(value: unknown): Uint8Array {
   try {
-    return serialize(value);
+    return v8Module().serialize(value);
   } catch (error) {
     throw new SerializationError(`v8.serialize cannot encode this value: ${(error as Error).message}`, { cause: error });
   }
@@ -18,7 +26,7 @@ function encode(value: unknown): Uint8Array {
 function decode(bytes: Uint8Array): unknown {
   if (!(bytes instanceof Uint8Array)) throw new DecodeError('decode() expects a Uint8Array or Buffer');
   try {
-    return deserialize(bytes) as unknown;
+    return v8Module().deserialize(bytes) as unknown;
   } catch (error) {
     throw new DecodeError(`invalid V8 serialization: ${(error as Error).message}`, { cause: error });
   }

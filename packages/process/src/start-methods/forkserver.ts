@@ -13,7 +13,6 @@
  */
 import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
-import { isMainThread } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
@@ -31,6 +30,7 @@ import {
 import { Popen } from '../popen.js';
 import { bootstrapPath, startInterpreter, type LaunchRequest, type Launcher } from '../launch.js';
 import { addExitParticipant, type ExitParticipant } from '../exit.js';
+import { isMainThread } from '../runtime.js';
 import { closeQuietly, fdChannel, sendHandles } from '../native.js';
 
 /** Arguments of a warm interpreter, passed as JSON after the mode. */
@@ -204,7 +204,7 @@ class WarmPool implements ExitParticipant {
     const options: WarmOptions = {
       preload: [...this.#execArgs.preload, ...settings().learned.filter((m) => !this.#execArgs.preload.includes(m))],
       fdChannel: channel !== null,
-      deathSignal: isMainThread,
+      deathSignal: isMainThread(),
       rehearsal: true,
     };
     let interpreter;
@@ -403,7 +403,7 @@ export const forkserverLauncher: Launcher = {
 };
 
 function takeFresh(request: LaunchRequest): Warm {
-  const options: WarmOptions = { preload: getForkserverPreload(), fdChannel: false, deathSignal: isMainThread, rehearsal: false };
+  const options: WarmOptions = { preload: getForkserverPreload(), fdChannel: false, deathSignal: isMainThread(), rehearsal: false };
   const env = environment();
   const { child, control } = startInterpreter(
     'forkserver',
