@@ -3,12 +3,6 @@
  * modules to load (a few milliseconds), and most processes that use
  * connections (pool workers, children given a `Pipe`) never authenticate.
  */
-import { createRequire } from 'node:module';
+import { lazyBuiltin } from '@mpjs/util';
 
-type Crypto = typeof import('node:crypto');
-
-let loaded: Crypto | undefined;
-
-export function crypto(): Crypto {
-  return (loaded ??= createRequire(import.meta.url)('node:crypto') as Crypto);
-}
+export const crypto = lazyBuiltin<typeof import('node:crypto')>('node:crypto');

@@ -3,13 +3,16 @@
  * launcher, and the one place that starts a Node interpreter on the child
  * bootstrap.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { ProcessError } from '@mpjs/util';
+import { ProcessError, lazyBuiltin } from '@mpjs/util';
 import { getExecArgv, getExecutable } from './exec-options.js';
 import { CONTROL_FD, stdioFlags, type StartMessage } from './messages.js';
 import type { Popen, StartMethod } from './popen.js';
+
+/** Loaded when this process first starts one, not with the package (a child that starts none never needs it). */
+const childProcess = lazyBuiltin<typeof import('node:child_process')>('node:child_process');
 
 /** An OS handle collected while encoding the process object (the codec's `HandleRecord`). */
 export interface Handle {
@@ -61,7 +64,7 @@ export interface Interpreter {
  */
 export function startInterpreter(mode: StartMethod, args: readonly string[], fds: readonly number[]): Interpreter {
   const executable = getExecutable();
-  const child = spawn(executable, [...getExecArgv(), bootstrapPath(), mode, stdioFlags() ?? '-', ...args], {
+  const child = childProcess().spawn(executable, [...getExecArgv(), bootstrapPath(), mode, stdioFlags() ?? '-', ...args], {
     stdio: ['ignore', 'inherit', 'inherit', 'pipe', ...fds],
     // The environment as the program sees it now (explicit: a sandboxed `process.env` may differ from Node's own).
     env: process.env,

@@ -4,7 +4,7 @@
  * children, and whether the process is still bootstrapping. It lives in a
  * global slot so every copy of this package in one process shares it.
  */
-import { createRequire } from 'node:module';
+import { lazyBuiltin } from '@mpjs/util';
 import { kAuthkey, kRuntime } from './symbols.js';
 import type { Process } from './process.js';
 import type { ParentProcess } from './parent-process.js';
@@ -80,7 +80,7 @@ export function runtime(): Runtime {
   return r;
 }
 
-let mainThread: boolean | undefined;
+const workerThreads = lazyBuiltin<typeof import('node:worker_threads')>('node:worker_threads');
 
 /**
  * `isMainThread` of `node:worker_threads`, which is loaded on first use: it is
@@ -88,5 +88,5 @@ let mainThread: boolean | undefined;
  * when it starts processes of its own.
  */
 export function isMainThread(): boolean {
-  return (mainThread ??= (createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads')).isMainThread);
+  return workerThreads().isMainThread;
 }

@@ -3,17 +3,12 @@
  * Set, Date, RegExp, typed arrays, cycles and some errors, but no functions,
  * no classes (instances arrive as plain objects) and no handles.
  */
-import { createRequire } from 'node:module';
+import { lazyBuiltin } from '@mpjs/util';
 import { plainCodec, type Codec } from './codec.js';
 import { DecodeError, SerializationError } from './errors.js';
 
-type V8 = typeof import('node:v8');
-let v8: V8 | undefined;
-
 /** `node:v8` on first use: it is not in Node's start-up snapshot, and loading it costs every process ~1 ms. */
-function v8Module(): V8 {
-  return (v8 ??= createRequire(import.meta.url)('node:v8') as V8);
-}
+const v8Module = lazyBuiltin<typeof import('node:v8')>('node:v8');
 
 function encode(value: unknown): Uint8Array {
   try {

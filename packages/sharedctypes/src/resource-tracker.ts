@@ -10,10 +10,13 @@
  * SIGINT, SIGTERM and SIGHUP (it must outlive its creator to clean up), and
  * it is stopped a moment after the list becomes empty.
  */
-import { spawn } from 'node:child_process';
 import { writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { closeFd, socketpair } from '@mpjs/native';
+import { lazyBuiltin } from '@mpjs/util';
+
+/** Loaded when the tracker is first started, not with the package. */
+const childProcess = lazyBuiltin<typeof import('node:child_process')>('node:child_process');
 
 interface Tracker {
   /** Our end of the socket pair. */
@@ -38,7 +41,7 @@ function start(): Tracker {
   const [mine, theirs] = socketpair();
   try {
     const { path, execArgv } = scriptPath();
-    const child = spawn(process.execPath, [...execArgv, path, String(process.pid)], {
+    const child = childProcess().spawn(process.execPath, [...execArgv, path, String(process.pid)], {
       stdio: [theirs, 'ignore', 'inherit'],
       detached: true,
       env: { ...process.env, NODE_OPTIONS: '' },

@@ -18,12 +18,15 @@
  * mapping and closes the extra descriptor. To another thread of the same
  * process it travels as its `SharedArrayBuffer`.
  */
-import { randomFillSync } from 'node:crypto';
 import { closeSync, fstatSync, openSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { isMainThread, threadId } from 'node:worker_threads';
 import { closeFd, createSharedMemory, mapSharedMemory } from '@mpjs/native';
 import { DecodeError, SerializationError, type DecodeContext, type EncodeContext, type HandleRecord } from '@mpjs/serialization';
+import { lazyBuiltin } from '@mpjs/util';
+
+/** Loaded when this process first makes shared state, not with the package. */
+const crypto = lazyBuiltin<typeof import('node:crypto')>('node:crypto');
 
 /** 32-bit words per cell. */
 export const CELL_WORDS = 16;
@@ -140,7 +143,7 @@ function headerId(view: Int32Array): string | null {
 function newChunk(): Chunk {
   const block = createSharedMemory(CHUNK_BYTES);
   const view = new Int32Array(block.buffer);
-  const id = randomFillSync(new Int32Array(2));
+  const id = crypto().randomFillSync(new Int32Array(2));
   view[1] = id[0]!;
   view[2] = id[1]!;
   Atomics.store(view, 0, CHUNK_MAGIC);

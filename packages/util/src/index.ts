@@ -33,3 +33,4 @@ export type { Timeout, WaitForOptions } from './deadline.js';
 export { waitReady, isWaitable } from './waitable.js';
 export type { Waitable } from './waitable.js';
 export { POLL_MICROS, PollBackoff } from './poll-budget.js';
+export { lazyBuiltin } from './lazy-builtin.js';
