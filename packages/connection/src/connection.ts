@@ -27,6 +27,8 @@ import {
   BufferTooShort,
   POLL_MICROS,
   PollBackoff,
+  PollGroup,
+  type PollOutcome,
   EOFError,
   ProtocolError,
   ValueError,
@@ -171,16 +173,6 @@ export function connectSocket(options: net.NetConnectOpts): net.Socket {
   socket.pause();
   bridges.set(socket, bridge);
   return socket;
-}
-
-/** What one polled read of a waiting connection came to. */
-const enum PollOutcome {
-  /** A waiting receiver got its message. */
-  Delivered,
-  /** Nothing complete yet. */
-  Nothing,
-  /** Nobody waits any more, or this connection cannot be polled (now). */
-  Leave,
 }
 
 /** A `#target` no read lands in: libuv's next read is copied to where it belongs. */
@@ -560,7 +552,7 @@ export class Connection implements Waitable, Disposable {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    Connection.#waiting.delete(this);
+    Connection.#polls.delete(this);
     if (this.#readers.length > 0) {
       const error = new ProtocolError('handle is closed: the connection was closed while a recv was waiting');
       for (const reader of this.#readers.splice(0)) reader.reject(error);
@@ -714,58 +706,16 @@ export class Connection implements Waitable, Disposable {
     return new Promise<Buffer>((resolve, reject) => {
       this.#readers.push({ maxlength, resolve, reject });
       this.#updateReading();
-      if (this.#pollable && this.#exactReads) Connection.#pollSoon(this);
+      if (this.#pollable && this.#exactReads) Connection.#polls.add(this);
     });
   }
 
   /** Connections of this thread with a receiver waiting, polled together once the current code has run. */
-  static readonly #waiting = new Set<Connection>();
-  static #pollScheduled = false;
-
-  static #pollSoon(connection: Connection): void {
-    Connection.#waiting.add(connection);
-    if (Connection.#pollScheduled) return;
-    Connection.#pollScheduled = true;
-    queueMicrotask(Connection.#pollWaiting);
-  }
-
-  /**
-   * Polls every connection with a receiver waiting, in turn, for at most the
-   * poll budget, and stops as soon as one receiver got its message (its code
-   * runs next and usually waits again). Runs as a microtask, so the code that
-   * started the waits (a pool handing tasks to several workers) has finished
-   * first, and one wait does not hold up the others.
-   */
-  static readonly #pollWaiting = (): void => {
-    Connection.#pollScheduled = false;
-    const waiting = Connection.#waiting;
-    // Each connection backs off on its own: a slow one does not stop a chatty one from polling.
-    const polled: Array<Connection | undefined> = [];
-    for (const connection of waiting) if (connection.#pollBackoff.shouldPoll()) polled.push(connection);
-    let left = polled.length;
-    if (left === 0) return;
-    const stop = performance.now() + POLL_MICROS / 1000;
-    for (;;) {
-      for (let i = 0; i < polled.length; i++) {
-        const connection = polled[i];
-        if (connection === undefined) continue;
-        const outcome = connection.#pollOnce();
-        if (outcome === PollOutcome.Delivered) {
-          connection.#pollBackoff.hit();
-          return;
-        }
-        if (outcome === PollOutcome.Leave) {
-          waiting.delete(connection);
-          polled[i] = undefined;
-          left--;
-        }
-      }
-      if (left === 0) return;
-      if (performance.now() >= stop) break;
-      schedYield(); // on a busy machine, the peer may be waiting for this CPU
-    }
-    for (const connection of polled) if (connection !== undefined) connection.#pollBackoff.miss();
-  };
+  static readonly #polls = new PollGroup<Connection>({
+    poll: (connection) => connection.#pollOnce(),
+    backoff: (connection) => connection.#pollBackoff,
+    yieldCpu: schedYield,
+  });
 
   /**
    * Reads what the socket holds now, straight into the frame state machine
@@ -773,12 +723,12 @@ export class Connection implements Waitable, Disposable {
    * left to the event loop's read, which reports them as usual.
    */
   #pollOnce(): PollOutcome {
-    if (this.#readers.length === 0 || !this.#pollable || this.#fd < 0 || !this.#canRead()) return PollOutcome.Leave;
+    if (this.#readers.length === 0 || !this.#pollable || this.#fd < 0 || !this.#canRead()) return 'leave';
     const uv = this.#uvBuffer;
     // libuv keeps the buffer it was last given; polled reads must not leave
     // anything of value in it, so poll only while it is a scratch buffer.
     if (uv === undefined || (uv !== this.#shortHeader && uv !== this.#readAheadBuffer && uv !== this.#bridgeScratch)) {
-      return PollOutcome.Leave;
+      return 'leave';
     }
     const readers = this.#readers.length;
     let read = false;
@@ -798,8 +748,8 @@ export class Connection implements Waitable, Disposable {
       else this.#advance(n);
     }
     if (read) this.#realignAfterPoll(uv);
-    if (this.#readers.length < readers) return PollOutcome.Delivered;
-    return this.#pollable ? PollOutcome.Nothing : PollOutcome.Leave;
+    if (this.#readers.length < readers) return 'delivered';
+    return this.#pollable ? 'nothing' : 'leave';
   }
 
   /**

@@ -8,7 +8,7 @@
  */
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { schedYield } from '@mpjs/native';
-import { POLL_MICROS, PollBackoff } from '@mpjs/util';
+import { PollBackoff, PollGroup, type PollOutcome } from '@mpjs/util';
 
 interface Reader {
   resolve(message: unknown): void;
@@ -47,7 +47,7 @@ export class PolledPort {
     return new Promise((resolve, reject) => {
       this.#reader = { resolve, reject };
       if (this.#refWhileWaiting) this.#port.ref();
-      if (POLL_MICROS > 0) PolledPort.#pollSoon(this);
+      PolledPort.#polls.add(this);
     });
   }
 
@@ -76,54 +76,17 @@ export class PolledPort {
   }
 
   /** Ports of this thread with a receiver waiting, polled together once the current code has run. */
-  static readonly #waiting = new Set<PolledPort>();
-  static #pollScheduled = false;
+  static readonly #polls = new PollGroup<PolledPort>({
+    poll: (port) => port.#pollOnce(),
+    backoff: (port) => port.#backoff,
+    yieldCpu: schedYield,
+  });
 
-  static #pollSoon(port: PolledPort): void {
-    PolledPort.#waiting.add(port);
-    if (PolledPort.#pollScheduled) return;
-    PolledPort.#pollScheduled = true;
-    queueMicrotask(PolledPort.#pollWaiting);
+  #pollOnce(): PollOutcome {
+    if (this.#reader === undefined) return 'leave';
+    const received = receiveMessageOnPort(this.#port);
+    if (received === undefined) return 'nothing';
+    this.#deliver(received.message);
+    return 'delivered';
   }
-
-  /**
-   * Polls every port with a receiver waiting, in turn, for at most the poll
-   * budget, and stops as soon as one receiver got its message. As a
-   * microtask, it runs once the code that started the waits (a pool handing
-   * tasks to several threads) has finished.
-   */
-  static readonly #pollWaiting = (): void => {
-    PolledPort.#pollScheduled = false;
-    const polled: Array<PolledPort | undefined> = [];
-    for (const port of PolledPort.#waiting) {
-      if (port.#reader === undefined) PolledPort.#waiting.delete(port);
-      else if (port.#backoff.shouldPoll()) polled.push(port);
-    }
-    let left = polled.length;
-    if (left === 0) return;
-    const stop = performance.now() + POLL_MICROS / 1000;
-    for (;;) {
-      for (let i = 0; i < polled.length; i++) {
-        const port = polled[i];
-        if (port === undefined) continue;
-        if (port.#reader === undefined) {
-          PolledPort.#waiting.delete(port);
-          polled[i] = undefined;
-          left--;
-          continue;
-        }
-        const received = receiveMessageOnPort(port.#port);
-        if (received !== undefined) {
-          PolledPort.#waiting.delete(port);
-          port.#backoff.hit();
-          port.#deliver(received.message);
-          return;
-        }
-      }
-      if (left === 0) return;
-      if (performance.now() >= stop) break;
-      schedYield(); // on a busy machine, the peer may be waiting for this CPU
-    }
-    for (const port of polled) if (port !== undefined) port.#backoff.miss();
-  };
 }

@@ -33,4 +33,6 @@ export type { Timeout, WaitForOptions } from './deadline.js';
 export { waitReady, isWaitable } from './waitable.js';
 export type { Waitable } from './waitable.js';
 export { POLL_MICROS, PollBackoff } from './poll-budget.js';
+export { PollGroup } from './poll-group.js';
+export type { PollOutcome, PollGroupOptions } from './poll-group.js';
 export { lazyBuiltin } from './lazy-builtin.js';
