@@ -2,6 +2,8 @@
  * `Client()`: connects to a `Listener` (Python's `multiprocessing.connection.Client`)
  * and, with a key, runs the HMAC handshake (answer, then deliver).
  */
+import type net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ProtocolError } from '@mpjs/util';
 import type { Codec } from '@mpjs/serialization';
 import { addressType, checkAddress, describe, isInetAddress, validateFamily, type Address, type Family } from './address.js';
@@ -38,28 +40,7 @@ export async function Client(address: Address, options: ClientOptions = {}): Pro
       : options.authenticate
         ? defaultAuthkey()
         : null;
-  // AF_INET is IPv4 in CPython; family 4 keeps 'localhost' from resolving to ::1.
-  const socket = connectSocket(
-    isInetAddress(checked) ? { host: checked[0], port: checked[1], family: 4 } : { path: checked },
-  );
-  await new Promise<void>((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException): void => {
-      socket.off('connect', onConnect);
-      reject(
-        new ProtocolError(
-          `cannot connect to ${describe(checked)}: ${error.message}` +
-            (error.code === 'ECONNREFUSED' || error.code === 'ENOENT' ? ' (is a Listener running there?)' : ''),
-          { cause: error },
-        ),
-      );
-    };
-    const onConnect = (): void => {
-      socket.off('error', onError);
-      resolve();
-    };
-    socket.once('error', onError);
-    socket.once('connect', onConnect);
-  });
+  const socket = await connectWaiting(checked);
   if (isInetAddress(checked)) socket.setNoDelay(true);
   const connection = new Connection(socket, { codec: options.codec, maxMessageSize: options.maxMessageSize });
   if (key !== null) {
@@ -71,4 +52,42 @@ export async function Client(address: Address, options: ClientOptions = {}): Pro
     }
   }
   return connection;
+}
+
+/** Longest pause (ms) between two tries to connect to a listener whose queue is full. */
+const MAX_RETRY_DELAY_MS = 50;
+
+/**
+ * Connects a socket to `address`. A listener whose queue of connections not
+ * yet accepted is full refuses an AF_UNIX connection at once (EAGAIN); as
+ * CPython's blocking `connect()` would, this waits for room and tries again.
+ */
+async function connectWaiting(address: Address): Promise<net.Socket> {
+  for (let delay = 1; ; delay = Math.min(delay * 2, MAX_RETRY_DELAY_MS)) {
+    // AF_INET is IPv4 in CPython; family 4 keeps 'localhost' from resolving to ::1.
+    const socket = connectSocket(isInetAddress(address) ? { host: address[0], port: address[1], family: 4 } : { path: address });
+    const error = await new Promise<NodeJS.ErrnoException | null>((resolve) => {
+      const onError = (failure: NodeJS.ErrnoException): void => {
+        socket.off('connect', onConnect);
+        resolve(failure);
+      };
+      const onConnect = (): void => {
+        socket.off('error', onError);
+        resolve(null);
+      };
+      socket.once('error', onError);
+      socket.once('connect', onConnect);
+    });
+    if (error === null) return socket;
+    socket.destroy();
+    if (error.code === 'EAGAIN') {
+      await sleep(delay);
+      continue;
+    }
+    throw new ProtocolError(
+      `cannot connect to ${describe(address)}: ${error.message}` +
+        (error.code === 'ECONNREFUSED' || error.code === 'ENOENT' ? ' (is a Listener running there?)' : ''),
+      { cause: error },
+    );
+  }
 }

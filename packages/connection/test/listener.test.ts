@@ -107,6 +107,32 @@ describe('Listener and Client over TCP', () => {
   });
 });
 
+describe('a listener whose queue is full', () => {
+  it('makes AF_UNIX clients wait for room, as a blocking connect does, instead of failing', async () => {
+    using listener = await new Listener({ backlog: 1 }).ready();
+    // Far more clients than the queue holds, all connecting before anything is accepted.
+    const clients = Array.from({ length: 20 }, (_, i) =>
+      Client(listener.address).then((client) => {
+        client.send(i);
+        return client;
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const accepted = (async () => {
+      const got: number[] = [];
+      for (let i = 0; i < clients.length; i++) {
+        const conn = await listener.accept();
+        got.push((await conn.recv()) as number);
+        conn.close();
+      }
+      return got;
+    })();
+    accepted.catch(() => undefined); // a failed client leaves accept() waiting until the listener closes
+    for (const client of await Promise.all(clients)) client.close();
+    expect((await accepted).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+});
+
 describe('accepted connections', () => {
   it.each([['AF_UNIX'], ['AF_INET']] as const)(
     'read no further than the message asked for; the rest stays in the socket (%s)',
