@@ -27,7 +27,7 @@ import {
   type StartMessage,
 } from './messages.js';
 import { runtime } from './runtime.js';
-import { BOOTSTRAP_ERROR, defineState, Process, type ProcessPayload, type ProcessState } from './process.js';
+import { BOOTSTRAP_ERROR, defineState, Process, runningState, type ProcessPayload, type ProcessState } from './process.js';
 import { ParentProcess } from './parent-process.js';
 import { nothingToShutDown, shutdownForExit } from './exit.js';
 import { closeQuietly, dieWithParent, exitImmediately, receiveHandles } from './native.js';
@@ -177,20 +177,13 @@ function adoptEnvironment(message: StartMessage): void {
 
 /** The state of the process a START message describes. */
 function processState(message: StartMessage | RehearsalMessage): ProcessState {
-  return {
+  return runningState({
     identity: message.identity,
     config: { authkey: Buffer.from(message.authkey), daemon: message.daemon },
     parentPid: message.parentPid,
     parentName: message.parentName,
     name: message.name,
-    target: null,
-    args: [],
-    kwargs: null,
-    popen: null,
-    sentinel: null,
-    closed: false,
-    context: null,
-  };
+  });
 }
 
 /** The process object a START payload describes: `provisional`, or an instance of the subclass it names. */

@@ -79,6 +79,16 @@ runtime();
 /** Marks the base class itself, so a subclass can be told apart from it in any copy of this package. */
 const kBaseClass = Symbol.for('mpjs.process.baseClass');
 
+/**
+ * The state of a process that is already running (this process, as the main
+ * process or as a started child): who it is, with nothing to start or run.
+ */
+export function runningState(
+  who: Pick<ProcessState, 'identity' | 'config' | 'parentPid' | 'parentName' | 'name'>,
+): ProcessState {
+  return { ...who, target: null, args: [], kwargs: null, popen: null, sentinel: null, closed: false, context: null };
+}
+
 /** The state of a process object, or a TypeError for anything else. */
 export function getState(process: object): ProcessState {
   const state = (process as { [kState]?: ProcessState })[kState];
@@ -107,20 +117,10 @@ export function currentProcessObject(): Process {
   const rt = runtime();
   if (!rt.current) {
     const main = Object.create(Process.prototype) as Process;
-    defineState(main, {
-      identity: [],
-      config: { authkey: rt.mainAuthkey },
-      parentPid: null,
-      parentName: null,
-      name: 'MainProcess',
-      target: null,
-      args: [],
-      kwargs: null,
-      popen: null,
-      sentinel: null,
-      closed: false,
-      context: null,
-    });
+    defineState(
+      main,
+      runningState({ identity: [], config: { authkey: rt.mainAuthkey }, parentPid: null, parentName: null, name: 'MainProcess' }),
+    );
     rt.current = main;
   }
   return rt.current;
