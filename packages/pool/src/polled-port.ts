@@ -59,6 +59,7 @@ export class PolledPort {
   }
 
   close(): void {
+    PolledPort.#polls.delete(this);
     this.#port.close();
   }
 
