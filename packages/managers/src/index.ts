@@ -50,3 +50,10 @@ export {
   BrokenBarrierError,
   ValueError,
 } from '@mpjs/util';
+
+// Functions of this package travel to other processes by reference (a manager's
+// server, its registry; a pool's worker loop): declared here, they are found at
+// once rather than through the inspector.
+import { registerModuleExports } from '@mpjs/serialization';
+import * as self from './index.js';
+registerModuleExports(import.meta.url, self);

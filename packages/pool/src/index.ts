@@ -10,3 +10,10 @@ export type { TaskFunction, TaskEntry, TaskMessage, ResultMessage, ResultBatch }
 export { ProcessError, TimeoutError, ValueError } from '@mpjs/util';
 export { ThreadPool } from './thread-pool.js';
 export type { ThreadPoolOptions } from './thread-pool.js';
+
+// Functions of this package travel to other processes by reference (a manager's
+// server, its registry; a pool's worker loop): declared here, they are found at
+// once rather than through the inspector.
+import { registerModuleExports } from '@mpjs/serialization';
+import * as self from './index.js';
+registerModuleExports(import.meta.url, self);

@@ -6,7 +6,7 @@ export { v8Codec } from './v8-codec.js';
 export { registerConstructor, registerType } from './registry.js';
 export type { TypeSpec } from './registry.js';
 export { reduce } from './symbols.js';
-export { functionReference, resolveReference } from './references.js';
+export { functionReference, registerModuleExports, resolveReference } from './references.js';
 export type { FunctionReference } from './references.js';
 export { SerializationError, DecodeError } from './errors.js';
 export type { SerializationErrorOptions, DecodeErrorOptions } from './errors.js';

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { inspectorStats } from '../src/inspector-lookup.js';
-import { defaultCodec, DecodeError, ExtType, functionReference, resolveReference, SerializationError } from '../src/index.js';
+import { defaultCodec, DecodeError, ExtType, functionReference, registerModuleExports, resolveReference, SerializationError } from '../src/index.js';
+import * as declared from './fixtures/declared.js';
 import defaultExport, {
   addOne,
   Counter,
@@ -144,6 +145,39 @@ describe('refusals', () => {
     expect((caught as SerializationError).code).toBe('ERR_MP_SERIALIZATION');
     expect((caught as SerializationError).path).toEqual(['targets', 1, 'fn']);
     expect((caught as Error).message).toMatch(/\(at value\.targets\[1\]\.fn\)$/);
+  });
+});
+
+describe('registerModuleExports', () => {
+  const declaredUrl = pathToFileURL(join(fixtures, 'declared.ts')).href;
+
+  it('declares where a module\'s functions and classes are: no inspector lookup, and they decode back', () => {
+    const lookups = inspectorStats.lookups;
+    // The query a loader may add to a module URL is not part of the reference.
+    registerModuleExports(`${declaredUrl}?loader=1`, declared);
+    expect(functionReference(declared.triple)).toEqual({ module: declaredUrl, name: 'triple' });
+    expect(functionReference(declared.Box)).toEqual({ module: declaredUrl, name: 'Box' });
+    expect(inspectorStats.lookups).toBe(lookups);
+    expect(roundTrip(declared.triple)).toBe(declared.triple);
+    expect(roundTrip(new declared.Box(7))).toEqual(new declared.Box(7));
+  });
+
+  it('a function already located keeps its reference', () => {
+    const before = functionReference(double);
+    registerModuleExports(declaredUrl, { elsewhere: double });
+    expect(functionReference(double)).toEqual(before);
+  });
+
+  it('skips bindings that cannot be read yet, and refuses bad arguments', () => {
+    const namespace = Object.defineProperty({}, 'pending', {
+      enumerable: true,
+      get() {
+        throw new ReferenceError('Cannot access before initialization');
+      },
+    });
+    expect(() => registerModuleExports(declaredUrl, namespace)).not.toThrow();
+    expect(() => registerModuleExports('', declared)).toThrow(TypeError);
+    expect(() => registerModuleExports(declaredUrl, null as unknown as object)).toThrow(TypeError);
   });
 });
 

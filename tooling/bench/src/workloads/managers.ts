@@ -2,6 +2,8 @@
  * Managers, side by side with CPython's `multiprocessing.Manager()`:
  *
  * - `Manager()` start-up and `shutdown()`, ms (a server process each time);
+ * - the same as the first thing a fresh program does, module import included
+ *   (what a short script pays, before anything is loaded or compiled);
  * - a `dict` proxy's `set` followed by `get` (two round trips to the server), µs.
  *
  * Medians of three runs, after a warm-up. Start-up is dominated by launching
@@ -10,6 +12,9 @@
  * CPython's default on Linux, fork, which Node cannot do, is shown beside it,
  * as is forkserver against mpjs's forkserver.
  */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { Manager, type ManagerOptions } from '@mpjs/managers';
 import { getContext } from '@mpjs/process';
 import { medianOf, withoutExtraCerts, type Workload } from '../harness.js';
@@ -29,6 +34,29 @@ async function startShutdown(options: ManagerOptions = {}): Promise<number> {
   }
   return (performance.now() - t0) / START_RUNS;
 }
+
+/** ms of a fresh program's first Manager() start + shutdown, import of the package included. */
+async function firstStartShutdown(): Promise<number> {
+  const child = fileURLToPath(new URL('./managers-first-child.js', import.meta.url));
+  const { stdout } = await promisify(execFile)(process.execPath, [child], { encoding: 'utf8', timeout: 60_000 });
+  const ms = Number(stdout.trim().split('\n').pop());
+  if (!Number.isFinite(ms)) throw new Error(`managers workload: the first-Manager child printed ${JSON.stringify(stdout)}`);
+  return ms;
+}
+
+/** CPython's first Manager() start + shutdown in a fresh program, ms (median of three programs, as for mpjs). */
+const PY_FIRST_START = `
+import statistics, subprocess, sys
+FIRST = """
+import multiprocessing as mp, time
+if __name__ == '__main__':
+    t0 = time.perf_counter()
+    mp.get_context('spawn').Manager().shutdown()
+    print((time.perf_counter() - t0) * 1000)
+"""
+runs = [float(subprocess.run([sys.executable, '-c', FIRST], capture_output=True, text=True, check=True).stdout.split()[-1]) for _ in range(3)]
+print(statistics.median(runs))
+`;
 
 /** µs per `d.set(k, v)` + `d.get(k)`. */
 async function dictRoundTrip(): Promise<number> {
@@ -118,6 +146,14 @@ const workloads: Workload[] = [
     lowerIsBetter: true,
     node: () => withoutExtraCerts(() => medianOf(3, () => startShutdown())),
     python: pyStart('spawn'),
+  },
+  {
+    group: 'managers',
+    name: "a fresh program's first Manager() start + shutdown, import included (spawn, NODE_EXTRA_CA_CERTS removed)",
+    unit: 'ms',
+    lowerIsBetter: true,
+    node: () => withoutExtraCerts(() => medianOf(3, firstStartShutdown)),
+    python: PY_FIRST_START,
   },
   {
     group: 'managers',
