@@ -10,21 +10,11 @@
  * writer) notices, appends ABORT, and the pieces are dropped: a get never
  * returns part of a message.
  */
-import { futexWaitAsync, futexWake } from '@mpjs/native';
+import { futexWaitAsync, futexWake, schedYield } from '@mpjs/native';
 import { DecodeError, type Codec } from '@mpjs/serialization';
-import { Empty, ValueError, getLogger, throwIfAborted, type Deadline } from '@mpjs/util';
+import { Empty, ValueError, WordPoller, getLogger, throwIfAborted, type Deadline } from '@mpjs/util';
 import { FIRST_EXTRA, RECORD_HEADER, RecordKind, recordSize } from './messages.js';
 import { DATA_OFFSET, LIVENESS_SLICE, Word, bufferView, futexWaiter, type Ring } from './ring-buffer.js';
-
-/**
- * How long a reader that found the ring empty watches it before it sleeps,
- * at most and at least (milliseconds). Watching pays when the producer runs
- * on another core; when both share one, the producer cannot publish while
- * the reader watches, so the time adapts: halved after a watch that saw
- * nothing, doubled after one that paid.
- */
-const SPIN_MAX_MS = 0.2;
-const SPIN_MIN_MS = 0.01;
 
 /** What a read attempt found. */
 export const ReadStatus = {
@@ -58,8 +48,8 @@ export class Reader {
   #filled = 0;
   /** Reused for large messages up to a few ring sizes (decoding copies out of it). */
   #scratch: Uint8Array | null = null;
-  /** The current watch time (see SPIN_MAX_MS). */
-  #spinMs = SPIN_MAX_MS;
+  /** Watches TAIL for a moment before sleeping, as every wait between processes does (`POLL_MICROS`). */
+  readonly #poller = new WordPoller(schedYield);
   /** The outcome of the last completed read. */
   #value: unknown = undefined;
   #raw: Uint8Array | null = null;
@@ -119,33 +109,21 @@ export class Reader {
       const remaining = deadline.remaining();
       if (remaining === 0) throw new Empty();
       throwIfAborted(signal);
-      if (!this.#spinForData()) await this.#waitForData(remaining, signal);
+      if (!this.#spinForData(remaining)) await this.#waitForData(remaining, signal);
       throwIfAborted(signal);
       status = this.tryRead(false);
     }
   }
 
   /**
-   * Watches TAIL for some microseconds before sleeping: a producer that is
-   * busy putting publishes again within that time, and a sleep costs a
-   * system call on both sides. True when something was published.
+   * Watches TAIL for a moment before sleeping: a producer that is busy
+   * putting publishes again within that time, and a sleep costs a system call
+   * on both sides. True when something was published within the budget
+   * and `remaining` ms.
    */
-  #spinForData(): boolean {
+  #spinForData(remaining: number): boolean {
     const words = this.#ring.words;
-    const head = Atomics.load(words, Word.HEAD);
-    const until = performance.now() + this.#spinMs;
-    for (;;) {
-      for (let i = 0; i < 64; i++) {
-        if (Atomics.load(words, Word.TAIL) !== head) {
-          this.#spinMs = Math.min(SPIN_MAX_MS, this.#spinMs * 2);
-          return true;
-        }
-      }
-      if (performance.now() >= until) {
-        this.#spinMs = Math.max(SPIN_MIN_MS, this.#spinMs / 2);
-        return false;
-      }
-    }
+    return this.#poller.whileEqual(words, Word.TAIL, Atomics.load(words, Word.HEAD), performance.now() + remaining);
   }
 
   /** Sleeps on TAIL while the ring is empty, at most `timeout` ms. */

@@ -11,12 +11,11 @@
  * it, so no notification is lost and none wakes more than one waiter. At any
  * time sleepers + notifications equals the waiters that have not left.
  */
-import { futexWait, futexWaitAsync, futexWake } from '@mpjs/native';
-import { AssertionError, ValueError, type Timeout } from '@mpjs/util';
+import { futexWait, futexWaitAsync, futexWake, schedYield } from '@mpjs/native';
+import { AssertionError, ValueError, WordPoller, type Timeout } from '@mpjs/util';
 import { Held, hold, holdSync } from './held.js';
 import { Lock } from './lock.js';
 import { deadline, parseAcquire, parseWait, remaining, type AcquireOptions, type AcquireSyncOptions, type HoldOptions, type WaitOptions } from './options.js';
-import { Poller } from './poll.js';
 import { RLock } from './rlock.js';
 import { adoptCell, claimCell, Tag, type Cell } from './shared-state.js';
 import { cellOfShareable, shareableOf, type ShareableCondition } from './shareable.js';
@@ -76,7 +75,7 @@ export class Condition {
   readonly #cell: Cell;
   readonly #view: Int32Array;
   readonly #i: number;
-  readonly #poller = new Poller();
+  readonly #poller = new WordPoller(schedYield);
   readonly #lock: Lock | RLock;
 
   /** @param lock The lock to use: a {@link Lock} or {@link RLock} of this package (default: a new RLock). */

@@ -7,9 +7,8 @@
  * `set()` even if a `clear()` follows at once), 1 the number of waiters (so
  * `set()` calls into the kernel only when someone sleeps), 15 the tag.
  */
-import { futexWait, futexWaitAsync, futexWake } from '@mpjs/native';
-import type { Timeout } from '@mpjs/util';
-import { Poller } from './poll.js';
+import { futexWait, futexWaitAsync, futexWake, schedYield } from '@mpjs/native';
+import { WordPoller, type Timeout } from '@mpjs/util';
 import { deadline, parseWait, remaining, type WaitOptions } from './options.js';
 import { adoptCell, claimCell, Tag, type Cell } from './shared-state.js';
 import { cellOfShareable, shareableOf, type ShareableEvent } from './shareable.js';
@@ -27,7 +26,7 @@ export class Event {
   readonly #cell: Cell;
   readonly #view: Int32Array;
   readonly #i: number;
-  readonly #poller = new Poller();
+  readonly #poller = new WordPoller(schedYield);
 
   constructor() {
     const { cell } = claimCell(Tag.Event);

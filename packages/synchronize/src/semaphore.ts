@@ -6,10 +6,9 @@
  * Cell words: 0 the value (the futex word; sleepers wait while it is 0),
  * 1 the number of sleepers, 2 the bound (`BoundedSemaphore` only), 15 the tag.
  */
-import { futexWait, futexWaitAsync, futexWake } from '@mpjs/native';
-import { ValueError } from '@mpjs/util';
+import { futexWait, futexWaitAsync, futexWake, schedYield } from '@mpjs/native';
+import { ValueError, WordPoller } from '@mpjs/util';
 import { Held, hold, holdSync } from './held.js';
-import { Poller } from './poll.js';
 import { deadline, parseAcquire, remaining, type AcquireOptions, type AcquireSyncOptions, type HoldOptions } from './options.js';
 import { adoptCell, claimCell, Tag, type Cell } from './shared-state.js';
 import { cellOfShareable, shareableOf, type ShareableBoundedSemaphore, type ShareableSemaphore } from './shareable.js';
@@ -51,7 +50,7 @@ export class Semaphore {
   readonly #cell: Cell;
   readonly #view: Int32Array;
   readonly #i: number;
-  readonly #poller = new Poller();
+  readonly #poller = new WordPoller(schedYield);
 
   /** @param value Units available at first (default 1). */
   constructor(value = 1) {

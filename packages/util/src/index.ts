@@ -34,5 +34,6 @@ export { waitReady, isWaitable } from './waitable.js';
 export type { Waitable } from './waitable.js';
 export { POLL_MICROS, PollBackoff } from './poll-budget.js';
 export { PollGroup } from './poll-group.js';
+export { WordPoller } from './word-poller.js';
 export type { PollOutcome, PollGroupOptions } from './poll-group.js';
 export { lazyBuiltin } from './lazy-builtin.js';
