@@ -7,7 +7,10 @@
  * `[[FunctionLocation]]` (a script id) and `[[Scopes]]`; a short
  * `Debugger.enable` (disabled again at once) reports every script's URL and
  * lets us read the source V8 actually runs (after tsx or ts-jest transpiled
- * it), whose export list es-module-lexer reads with local names. The export is
+ * it), whose export list es-module-lexer reads with local names. For a plain
+ * `.js`/`.mjs` file, a coverage snapshot gives the URL and the file on disk
+ * the exports, faster; the debugger is asked only when that does not find
+ * the export. The export is
  * then confirmed by identity: the function must be the value of the local
  * binding in the module's scope. Script URLs and export lists are cached per
  * script, results per function (by the caller).
@@ -128,6 +131,41 @@ function learnScript(scriptId: string): void {
   }
 }
 
+/**
+ * Script URLs from a best-effort coverage snapshot: it lists every script
+ * with code that ran (a module's top level has), in a few milliseconds,
+ * where the first `Debugger.enable` of a process takes tens.
+ */
+function learnUrlsFromCoverage(): void {
+  try {
+    const { result } = post<{ result: Array<{ scriptId: string; url: string }> }>('Profiler.getBestEffortCoverage');
+    for (const script of result) if (script.url !== '') scriptUrls.set(script.scriptId, script.url);
+  } catch {
+    // Left to the debugger.
+  }
+}
+
+/** Plain JavaScript whose source on disk is what V8 runs (no loader compiles it). */
+const PLAIN_SCRIPT = /\.(?:m?js)$/;
+
+/**
+ * The exports of a plain JavaScript module, read from its file: only a guess
+ * (a loader may have changed the code V8 runs), which the identity check of
+ * {@link matchExport} confirms or the debugger's view replaces.
+ */
+function exportsOnDisk(url: string | undefined): ExportEntry[] | null {
+  if (url === undefined || !url.startsWith('file:')) return null;
+  const path = url.split(/[?#]/, 1)[0]!;
+  if (!PLAIN_SCRIPT.test(path)) return null;
+  try {
+    const { readFileSync } = require('node:fs') as typeof import('node:fs');
+    const { fileURLToPath } = require('node:url') as typeof import('node:url');
+    return readExports(readFileSync(fileURLToPath(path), 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
 type Lexer = typeof import('es-module-lexer');
 let lexer: Lexer | undefined;
 
@@ -177,11 +215,21 @@ function lookup(fn: Function): InspectorLookup {
     if (!location) return { found: false, reason: 'native' };
     const scopeList = scopeObjects(props);
     const site: FunctionSite = { url: '', scopes: scopeList.map((s) => scopeKind(s)) };
-    if (!scriptUrls.has(location.scriptId) || !scriptExports.has(location.scriptId)) learnScript(location.scriptId);
-    site.url = scriptUrls.get(location.scriptId) ?? '';
+    const scriptId = location.scriptId;
+    // First the cheap way (the script's URL from a coverage snapshot, its source from disk);
+    // where that does not find the export, the way that always can (the debugger's view).
+    if (!scriptUrls.has(scriptId)) learnUrlsFromCoverage();
+    const fromDisk = scriptExports.has(scriptId) ? undefined : exportsOnDisk(scriptUrls.get(scriptId));
+    if (fromDisk) {
+      site.url = scriptUrls.get(scriptId)!;
+      const quick = matchExport(fn, fnId, fromDisk, scopeList, site);
+      if (quick.found) return quick;
+    }
+    if (!scriptUrls.has(scriptId) || !scriptExports.has(scriptId)) learnScript(scriptId);
+    site.url = scriptUrls.get(scriptId) ?? '';
     if (site.url === '') return { found: false, reason: 'no-url', site };
     if (site.url.startsWith('node:')) return { found: false, reason: 'not-exported', site, detail: 'builtin' };
-    const exports = scriptExports.get(location.scriptId);
+    const exports = scriptExports.get(scriptId);
     if (!exports) return { found: false, reason: 'not-exported', site, detail: 'not-esm' };
     return matchExport(fn, fnId, exports, scopeList, site);
   } finally {

@@ -83,6 +83,13 @@ describe('by reference across real processes', () => {
       expect(report).toEqual({ square: 49, negate: -3, box: 5, add: 5, thing: 'thing x', greet: 'hello world' });
     });
 
+    (built ? it : it.skip)('a plain module\'s exports are read from its file, and from V8 when the file does not have them', async () => {
+      // Without the debugger (which costs tens of milliseconds the first time), the file on disk
+      // gives the export list; this program changes the file after importing it to tell the two apart.
+      const report = JSON.parse(ok(await runPlain('disk-exports-program.mjs', []))) as Record<string, unknown>;
+      expect(report).toEqual({ renamed: 'renamed', dropped: 'task' });
+    });
+
     (built ? it : it.skip)('a CommonJS program finds its own exports', async () => {
       const report = JSON.parse(ok(await runPlain('plain-program.cjs', []))) as Record<string, unknown>;
       expect(report).toEqual({
