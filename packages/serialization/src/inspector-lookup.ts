@@ -145,13 +145,17 @@ function learnUrlsFromCoverage(): void {
   }
 }
 
-/** Plain JavaScript whose source on disk is what V8 runs (no loader compiles it). */
-const PLAIN_SCRIPT = /\.(?:m?js)$/;
+/**
+ * Files whose exports es-module-lexer reads from disk: JavaScript, and TypeScript (the lexer
+ * skips types; a loader's output keeps the export names).
+ */
+const PLAIN_SCRIPT = /\.(?:m?js|m?ts)$/;
 
 /**
- * The exports of a plain JavaScript module, read from its file: only a guess
- * (a loader may have changed the code V8 runs), which the identity check of
- * {@link matchExport} confirms or the debugger's view replaces.
+ * The exports of a module, read from its file: only a guess (a loader may
+ * have changed the code V8 runs, the file may have changed since), which the
+ * identity check of {@link matchExport} confirms or the debugger's view
+ * replaces.
  */
 function exportsOnDisk(url: string | undefined): ExportEntry[] | null {
   if (url === undefined || !url.startsWith('file:')) return null;
