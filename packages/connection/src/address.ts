@@ -87,3 +87,26 @@ export function describe(address: unknown): string {
     return String(address);
   }
 }
+
+/** A dotted IPv4 address, which needs no lookup. */
+const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
+
+/** Whether `host` is a dotted IPv4 address (no lookup needed). */
+export function isIPv4(host: string): boolean {
+  return IPV4.test(host);
+}
+
+/**
+ * The IPv4 address of `host` (AF_INET is IPv4 in CPython: 'localhost' is
+ * 127.0.0.1, never ::1). node:dns is loaded only for a name: most
+ * connections are AF_UNIX, and loading it costs every process start-up time.
+ */
+export async function toIPv4(host: string): Promise<string> {
+  if (IPV4.test(host)) return host;
+  const { lookup } = await import('node:dns/promises');
+  try {
+    return (await lookup(host, { family: 4 })).address;
+  } catch (error) {
+    throw new ValueError(`cannot resolve host ${JSON.stringify(host)} to an IPv4 address: ${(error as Error).message}`, { cause: error });
+  }
+}

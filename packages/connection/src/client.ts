@@ -2,13 +2,13 @@
  * `Client()`: connects to a `Listener` (Python's `multiprocessing.connection.Client`)
  * and, with a key, runs the HMAC handshake (answer, then deliver).
  */
-import type net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { FdWatcher, WRITABLE, closeFd, connectSocket, socketError, type SocketAddress } from '@mpjs/native';
 import { ProtocolError } from '@mpjs/util';
 import type { Codec } from '@mpjs/serialization';
-import { addressType, checkAddress, describe, isInetAddress, validateFamily, type Address, type Family } from './address.js';
+import { addressType, checkAddress, describe, isIPv4, isInetAddress, toIPv4, validateFamily, type Address, type Family } from './address.js';
 import { clientHandshake, defaultAuthkey, toKey, type Authkey } from './auth.js';
-import { Connection, connectSocket } from './connection.js';
+import { Connection } from './connection.js';
 
 /** Options of {@link Client}. */
 export interface ClientOptions {
@@ -40,9 +40,8 @@ export async function Client(address: Address, options: ClientOptions = {}): Pro
       : options.authenticate
         ? defaultAuthkey()
         : null;
-  const socket = await connectWaiting(checked);
-  if (isInetAddress(checked)) socket.setNoDelay(true);
-  const connection = new Connection(socket, { codec: options.codec, maxMessageSize: options.maxMessageSize });
+  const fd = await connectWaiting(checked);
+  const connection = new Connection(fd, { codec: options.codec, maxMessageSize: options.maxMessageSize });
   if (key !== null) {
     try {
       await clientHandshake(connection, key);
@@ -58,36 +57,44 @@ export async function Client(address: Address, options: ClientOptions = {}): Pro
 const MAX_RETRY_DELAY_MS = 50;
 
 /**
- * Connects a socket to `address`. A listener whose queue of connections not
- * yet accepted is full refuses an AF_UNIX connection at once (EAGAIN); as
- * CPython's blocking `connect()` would, this waits for room and tries again.
+ * Connects a socket to `address` and returns its descriptor. A listener whose
+ * queue of connections not yet accepted is full refuses an AF_UNIX
+ * connection at once (EAGAIN); as CPython's blocking `connect()` would, this
+ * waits for room and tries again. A TCP connection completes once the socket
+ * is writable.
  */
-async function connectWaiting(address: Address): Promise<net.Socket> {
+async function connectWaiting(address: Address): Promise<number> {
+  const target: SocketAddress = isInetAddress(address) ? { host: isIPv4(address[0]) ? address[0] : await toIPv4(address[0]), port: address[1] } : { path: address };
   for (let delay = 1; ; delay = Math.min(delay * 2, MAX_RETRY_DELAY_MS)) {
-    // AF_INET is IPv4 in CPython; family 4 keeps 'localhost' from resolving to ::1.
-    const socket = connectSocket(isInetAddress(address) ? { host: address[0], port: address[1], family: 4 } : { path: address });
-    const error = await new Promise<NodeJS.ErrnoException | null>((resolve) => {
-      const onError = (failure: NodeJS.ErrnoException): void => {
-        socket.off('connect', onConnect);
-        resolve(failure);
-      };
-      const onConnect = (): void => {
-        socket.off('error', onError);
-        resolve(null);
-      };
-      socket.once('error', onError);
-      socket.once('connect', onConnect);
-    });
-    if (error === null) return socket;
-    socket.destroy();
-    if (error.code === 'EAGAIN') {
-      await sleep(delay);
-      continue;
+    let started: { fd: number; pending: boolean };
+    try {
+      started = connectSocket(target);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EAGAIN') {
+        await sleep(delay);
+        continue;
+      }
+      throw cannotConnect(address, error as NodeJS.ErrnoException);
     }
-    throw new ProtocolError(
-      `cannot connect to ${describe(address)}: ${error.message}` +
-        (error.code === 'ECONNREFUSED' || error.code === 'ENOENT' ? ' (is a Listener running there?)' : ''),
-      { cause: error },
-    );
+    if (!started.pending) return started.fd;
+    await new Promise<void>((resolve) => {
+      const watcher = new FdWatcher(started.fd, () => {
+        watcher.close();
+        resolve();
+      });
+      watcher.set(WRITABLE);
+    });
+    const failure = socketError(started.fd);
+    if (failure === null) return started.fd;
+    closeFd(started.fd);
+    throw cannotConnect(address, failure);
   }
+}
+
+function cannotConnect(address: Address, error: NodeJS.ErrnoException): ProtocolError {
+  return new ProtocolError(
+    `cannot connect to ${describe(address)}: ${error.message}` +
+      (error.code === 'ECONNREFUSED' || error.code === 'ENOENT' ? ' (is a Listener running there?)' : ''),
+    { cause: error },
+  );
 }

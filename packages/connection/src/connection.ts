@@ -19,12 +19,19 @@
  * Writing is synchronous when the kernel has room (as in Python, the data is in
  * the socket when `send` returns); what does not fit is queued and written in
  * the background, copied first if it belongs to the caller.
+ *
+ * A connection over a descriptor (`Pipe()`, `Listener`, `Client`, one passed
+ * to another process) makes no Node stream: it reads and writes with system
+ * calls and learns from the event loop when the descriptor is ready
+ * (`FdWatcher` in @mpjs/native). A `net.Socket` given by the caller is read
+ * through its 'data' events.
  */
-import { writeSync, writevSync } from 'node:fs';
-import net from 'node:net';
-import { readPolling, schedYield } from '@mpjs/native';
+import { readSync, writeSync, writevSync } from 'node:fs';
+import type net from 'node:net';
+import { FdWatcher, READABLE, WRITABLE, closeFd, readPolling, schedYield, setNonBlocking } from '@mpjs/native';
 import {
   BufferTooShort,
+  lazyBuiltin,
   POLL_MICROS,
   PollBackoff,
   PollGroup,
@@ -143,40 +150,8 @@ interface HandleWithFd {
   fd?: number;
 }
 
-/**
- * Lets a Connection control the reads of a socket it did not create: the
- * socket is made with `onread` hooks that forward to the connection once it
- * is attached (Client sockets are made this way).
- */
-class ReadBridge {
-  /** The buffer libuv is given until the connection is attached: a header's worth, used by nobody else. */
-  readonly scratch = Buffer.alloc(SHORT_HEADER_SIZE);
-  target: () => Uint8Array = () => this.scratch;
-  onRead: (n: number, buffer: Uint8Array) => boolean = () => false;
-  readonly hooks = {
-    buffer: (): Uint8Array => this.target(),
-    callback: (n: number, buffer: Uint8Array): boolean => this.onRead(n, buffer),
-  };
-}
-
-const bridges = new WeakMap<net.Socket, ReadBridge>();
-
-/**
- * Starts connecting a socket whose reads a {@link Connection} made from it
- * will control exactly (header, then payload, only while someone waits).
- * @internal
- */
-export function connectSocket(options: net.NetConnectOpts): net.Socket {
-  const bridge = new ReadBridge();
-  const socket = net.connect({ ...options, onread: bridge.hooks });
-  // Paused before the connect completes, so Node does not start reading on its own.
-  socket.pause();
-  bridges.set(socket, bridge);
-  return socket;
-}
-
-/** A `#target` no read lands in: libuv's next read is copied to where it belongs. */
-const NO_TARGET = new Uint8Array(0);
+/** `node:net`, loaded only for a connection made from a `net.Socket`: descriptors need no stream. */
+const netModule = lazyBuiltin<typeof import('node:net')>('node:net');
 
 /** The file descriptor under a socket's handle, or -1. @internal */
 export function socketFd(socket: net.Socket): number {
@@ -217,12 +192,25 @@ function checkInteger(value: number, what: string): void {
  * `Process` argument.
  */
 export class Connection implements Waitable, Disposable {
-  readonly #socket: net.Socket;
+  /** A `net.Socket` the caller gave (read through its 'data' events); undefined over a descriptor. */
+  readonly #socket: net.Socket | undefined;
   readonly #fd: number;
+  /** Tells when the descriptor can be read or written (made when first needed). */
+  #watcher: FdWatcher | undefined;
+  /** The events the watcher watches now. */
+  #watching = 0;
+  /** Watching failed (the descriptor was closed under us): nothing more will be read or written. */
+  #unwatchable = false;
+  /** The descriptor is closed (a descriptor connection). */
+  #released = false;
+  /** The descriptor is no socket (a pipe, a FIFO): read with read(2), one read per readiness. */
+  #plainFd = false;
+  /** Writes waiting for room in the kernel (a descriptor connection), oldest first. */
+  readonly #outbox: Uint8Array[] = [];
   readonly #codec: Codec;
   readonly #maxMessageSize: number;
   readonly #fdChannel: FdChannel | undefined;
-  /** Whether reads go through `onread` (exact reads into our buffers) or through 'data' events. */
+  /** Whether reads are ours (exact reads into our buffers, over a descriptor) or come as 'data' events. */
   readonly #exactReads: boolean;
   /** With `readAhead`: where a read that may hold several messages lands. */
   readonly #readAheadBuffer: Buffer | undefined;
@@ -231,23 +219,15 @@ export class Connection implements Waitable, Disposable {
   #closed = false;
 
   // Incoming frame being assembled.
-  #header: Buffer = Buffer.alloc(LONG_HEADER_SIZE);
-  /** A second header buffer, for when a polled read leaves part of a header where libuv is about to read. */
-  #spareHeader: Buffer | undefined;
+  readonly #header: Buffer = Buffer.alloc(LONG_HEADER_SIZE);
   /** Where a whole short header is read, made once. */
-  #shortHeader: Buffer = this.#header.subarray(0, SHORT_HEADER_SIZE);
+  readonly #shortHeader: Buffer = this.#header.subarray(0, SHORT_HEADER_SIZE);
   #headerFill = 0;
   #headerNeeded = SHORT_HEADER_SIZE;
   #payloadLength = -1;
   #payloadFill = 0;
   #payload: Buffer | undefined;
   #chunks: Buffer[] = [];
-  /** Where the state machine expects libuv's next read: a read into it is taken in place, any other is copied. */
-  #target: Uint8Array;
-  /** The buffer libuv reads into next (the last one `#readTarget` gave it). */
-  #uvBuffer: Uint8Array | undefined;
-  /** For a Client socket, the buffer libuv was given before this connection took over its reads. */
-  #bridgeScratch: Uint8Array | undefined;
 
   // Consumers and what arrived for them.
   readonly #messages: Buffer[] = [];
@@ -288,46 +268,28 @@ export class Connection implements Waitable, Disposable {
     }
     this.#fdChannel = options.fdChannel === undefined ? undefined : new FdChannel(options.fdChannel);
     this.#readAheadBuffer = options.readAhead && readable ? Buffer.allocUnsafe(READ_AHEAD_SIZE) : undefined;
-    this.#target = this.#shortHeader;
 
     if (typeof handle === 'number') {
       this.#fd = handle;
       this.#exactReads = true;
-      const socketOptions: net.SocketConstructorOpts & { onread: net.OnReadOpts } = {
-        fd: handle,
-        readable,
-        writable,
-        allowHalfOpen: true,
-        // Node accepts `onread` here too (the typings only list it for connect()).
-        onread: { buffer: () => this.#readTarget(), callback: (n: number, buf: Uint8Array) => this.#onRead(n, buf) },
-      };
-      this.#socket = new net.Socket(socketOptions);
-      // Reading starts only when someone waits for data.
-      this.#socket.pause();
-    } else if (handle instanceof net.Socket) {
+      this.#socket = undefined;
+      // Reads and writes must fail with EAGAIN rather than wait (as a Node stream would also set it).
+      setNonBlocking(handle);
+    } else if (handle instanceof netModule().Socket) {
       this.#socket = handle;
       this.#fd = socketFd(handle);
-      const bridge = bridges.get(handle);
-      bridges.delete(handle);
-      this.#exactReads = bridge !== undefined;
+      this.#exactReads = false;
       handle.pause();
-      if (bridge) {
-        this.#uvBuffer = bridge.scratch;
-        this.#bridgeScratch = bridge.scratch;
-        bridge.target = () => this.#readTarget();
-        bridge.onRead = (n, buffer) => this.#onRead(n, buffer);
-      } else {
-        handle.on('data', (chunk: Buffer) => {
-          this.#feed(chunk);
-          if (!this.#wantsData()) this.#settleSoon();
-        });
-      }
+      handle.on('data', (chunk: Buffer) => {
+        this.#feed(chunk);
+        if (!this.#wantsData()) this.#settleSoon();
+      });
+      handle.on('end', () => this.#onEnd(undefined));
+      handle.on('error', (error: Error) => this.#onSocketError(error));
+      handle.on('close', () => this.#onEnd(undefined));
     } else {
       throw new TypeError(`Connection needs a file descriptor or a net.Socket, got ${typeof handle}`);
     }
-    this.#socket.on('end', () => this.#onEnd(undefined));
-    this.#socket.on('error', (error: Error) => this.#onSocketError(error));
-    this.#socket.on('close', () => this.#onEnd(undefined));
     this.#setRef(false);
   }
 
@@ -560,11 +522,35 @@ export class Connection implements Waitable, Disposable {
     this.#notifyReady();
     this.#fdChannel?.close();
     if (this.#pendingWrites === 0) {
-      this.#socket.destroy();
+      this.#release();
     } else {
       this.#setRef(true);
-      this.#flushWaiters.push(() => this.#socket.destroy());
+      this.#flushWaiters.push(() => this.#release());
     }
+  }
+
+  /** Closes the socket or descriptor underneath (after the queued writes). */
+  #release(): void {
+    if (this.#socket) {
+      this.#socket.destroy();
+      return;
+    }
+    if (this.#released) return;
+    this.#released = true;
+    this.#outbox.length = 0;
+    // The watch stops before the descriptor closes: the number may be reused at once.
+    this.#watcher?.close();
+    this.#watcher = undefined;
+    try {
+      closeFd(this.#fd);
+    } catch {
+      // Already closed by someone else: nothing left to release.
+    }
+  }
+
+  /** Whether the socket or descriptor underneath is closed. */
+  #isReleased(): boolean {
+    return this.#socket ? this.#socket.destroyed : this.#released;
   }
 
   /** Closes the connection (for `using`). */
@@ -676,16 +662,85 @@ export class Connection implements Waitable, Disposable {
       flushAtExit();
     }
     this.#setRef(true);
-    this.#socket.write(chunk, (error) => {
-      if (error && !this.#writeError) this.#writeError = error;
-      this.#pendingWrites -= 1;
-      if (this.#pendingWrites === 0) {
-        flushing.delete(this);
-        for (const waiter of this.#flushWaiters.splice(0)) waiter();
-        this.#updateReading();
-      }
-    });
+    if (this.#socket) {
+      this.#socket.write(chunk, this.#written);
+    } else {
+      this.#outbox.push(chunk);
+      this.#watch();
+    }
   }
+
+  /** One queued write reached the kernel, or failed. */
+  readonly #written = (error?: Error | null): void => {
+    if (error && !this.#writeError) this.#writeError = error;
+    this.#pendingWrites -= 1;
+    if (this.#pendingWrites === 0) {
+      flushing.delete(this);
+      for (const waiter of this.#flushWaiters.splice(0)) waiter();
+      this.#updateReading();
+    }
+  };
+
+  /** The descriptor has room: writes what waits, as far as it fits. */
+  #onWritable(): void {
+    const outbox = this.#outbox;
+    while (outbox.length > 0) {
+      const chunk = outbox[0]!;
+      let n: number;
+      try {
+        n = writeSync(this.#fd, chunk);
+      } catch (error) {
+        if (isWouldBlock(error)) break;
+        // The peer is gone: every queued write fails (later sends throw).
+        for (let i = outbox.splice(0).length; i > 0; i--) this.#written(error as Error);
+        break;
+      }
+      if (n < chunk.byteLength) {
+        outbox[0] = chunk.subarray(n);
+      } else {
+        outbox.shift();
+        this.#written(null);
+      }
+    }
+    this.#watch();
+  }
+
+  /**
+   * Watches the descriptor for what is wanted now: reading while a receiver
+   * (or a `poll`/`wait`) waits, writing while writes are queued.
+   */
+  #watch(): void {
+    if (this.#socket || this.#released || this.#unwatchable) return;
+    const events = (this.#reading ? READABLE : 0) | (this.#outbox.length > 0 ? WRITABLE : 0);
+    if (events === this.#watching) return;
+    if (this.#watcher === undefined) {
+      if (events === 0) return;
+      this.#watcher = new FdWatcher(this.#fd, this.#onReady);
+      if (!this.#refed) this.#watcher.ref(false);
+    }
+    this.#watching = events;
+    try {
+      this.#watcher.set(events);
+    } catch (error) {
+      // The descriptor cannot be watched (closed under us): the stream is over, both ways.
+      this.#watching = 0;
+      this.#unwatchable = true;
+      for (let i = this.#outbox.splice(0).length; i > 0; i--) this.#written(error as Error);
+      this.#onSocketError(error as Error);
+    }
+  }
+
+  readonly #onReady = (events: number, error?: Error): void => {
+    if (error) {
+      // libuv reports a socket's pending error (a reset, with data perhaps still to read before it)
+      // as EBADF and stops watching: reading and writing find out what it is.
+      this.#watching = 0;
+      events = READABLE | WRITABLE;
+    }
+    if (events & WRITABLE) this.#onWritable();
+    if (events & ~WRITABLE) this.#onReadable();
+    if (error) this.#watch();
+  };
 
   // ---- reading -------------------------------------------------------------
 
@@ -718,24 +773,16 @@ export class Connection implements Waitable, Disposable {
   });
 
   /**
-   * Reads what the socket holds now, straight into the frame state machine
-   * (as the event loop's reads do). The end of the stream and errors are
-   * left to the event loop's read, which reports them as usual.
+   * Reads what the descriptor holds now, straight into the frame state
+   * machine, until one receiver has its message. The end of the stream and
+   * errors are left to the event loop's read, which reports them as usual.
    */
   #pollOnce(): PollOutcome {
-    if (this.#readers.length === 0 || !this.#pollable || this.#fd < 0 || !this.#canRead()) return 'leave';
-    const uv = this.#uvBuffer;
-    // libuv keeps the buffer it was last given; polled reads must not leave
-    // anything of value in it, so poll only while it is a scratch buffer.
-    if (uv === undefined || (uv !== this.#shortHeader && uv !== this.#readAheadBuffer && uv !== this.#bridgeScratch)) {
-      return 'leave';
-    }
+    if (this.#readers.length === 0 || !this.#pollable || this.#released || !this.#canRead()) return 'leave';
     const readers = this.#readers.length;
-    let read = false;
     while (this.#readers.length === readers && this.#canRead()) {
-      const between = this.#payloadLength < 0 && this.#headerFill === 0;
-      const target = this.#readAheadBuffer !== undefined && between ? this.#readAheadBuffer : this.#nextTarget();
       let n: number | null;
+      const target = this.#readTarget();
       try {
         n = readPolling(this.#fd, target, 0);
       } catch {
@@ -743,31 +790,66 @@ export class Connection implements Waitable, Disposable {
         break;
       }
       if (n === null || n === 0) break;
-      read = true;
-      if (target === this.#readAheadBuffer) this.#feed(target.subarray(0, n));
-      else this.#advance(n);
+      this.#took(target, n);
     }
-    if (read) this.#realignAfterPoll(uv);
     if (this.#readers.length < readers) return 'delivered';
     return this.#pollable ? 'nothing' : 'leave';
   }
 
+  /** Where the next read lands: the read-ahead buffer between messages when reading ahead, else exactly what is missing. */
+  #readTarget(): Uint8Array {
+    return this.#readAheadBuffer !== undefined && this.#payloadLength < 0 && this.#headerFill === 0 ? this.#readAheadBuffer : this.#nextTarget();
+  }
+
+  /** `n` bytes were read into `target` (from {@link Connection.#readTarget}). */
+  #took(target: Uint8Array, n: number): void {
+    if (target === this.#readAheadBuffer) this.#feed(target.subarray(0, n));
+    else this.#advance(n);
+  }
+
   /**
-   * After polled reads, libuv still reads into `uv` next: take that read in
-   * place only if it is where the next bytes belong, else copy it; and move a
-   * partly read header out of its way.
+   * The descriptor is readable (data, or its end): reads what those waiting
+   * need, exactly as the polled reads do, and reports the end of the stream
+   * and errors.
    */
-  #realignAfterPoll(uv: Uint8Array): void {
-    const inHeader = this.#payloadLength < 0;
-    if (uv === this.#shortHeader && inHeader && this.#headerFill > 0) {
-      const spare = this.#spareHeader ?? Buffer.alloc(LONG_HEADER_SIZE);
-      spare.set(this.#header.subarray(0, this.#headerFill));
-      this.#spareHeader = this.#header;
-      this.#header = spare;
-      this.#shortHeader = spare.subarray(0, SHORT_HEADER_SIZE);
+  #onReadable(): void {
+    while (this.#wantsData()) {
+      const target = this.#readTarget();
+      let n: number | null;
+      try {
+        n = this.#readSome(target);
+      } catch (error) {
+        // A reset ends the stream as a close does; mid-message it is a truncated message.
+        this.#onSocketError(error as Error);
+        return;
+      }
+      if (n === null) break;
+      if (n === 0) {
+        this.#onEnd(undefined);
+        return;
+      }
+      this.#took(target, n);
+      if (this.#plainFd) break; // read(2) on a pipe may return less than there is: wait for the next readiness
     }
-    const atHeaderStart = inHeader && this.#headerFill === 0 && this.#headerNeeded === SHORT_HEADER_SIZE;
-    this.#target = uv === this.#shortHeader && atHeaderStart ? uv : NO_TARGET;
+    if (!this.#wantsData()) this.#settleSoon();
+  }
+
+  /** One non-blocking read: bytes read, 0 at the end, null when nothing is there. */
+  #readSome(target: Uint8Array): number | null {
+    if (!this.#plainFd) {
+      try {
+        return readPolling(this.#fd, target, 0);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOTSOCK') throw error;
+        this.#plainFd = true;
+      }
+    }
+    try {
+      return readSync(this.#fd, target);
+    } catch (error) {
+      if (isWouldBlock(error)) return null;
+      throw error;
+    }
   }
 
   /** Error for the head reader if it cannot be served: a known-too-long frame, the end, a broken stream. */
@@ -808,7 +890,7 @@ export class Connection implements Waitable, Disposable {
   #readyNow(): boolean {
     return (
       this.#messages.length > 0 ||
-      (!this.#exactReads && this.#socket.readableLength > 0) ||
+      (this.#socket !== undefined && this.#socket.readableLength > 0) ||
       this.#headerFill > 0 ||
       this.#payloadLength >= 0 ||
       this.#eof ||
@@ -828,7 +910,8 @@ export class Connection implements Waitable, Disposable {
     if (this.#wantsData()) {
       if (!this.#reading) {
         this.#reading = true;
-        this.#socket.resume();
+        if (this.#socket) this.#socket.resume();
+        else this.#watch();
       }
     } else {
       this.#stopReading();
@@ -839,23 +922,23 @@ export class Connection implements Waitable, Disposable {
   #stopReading(): void {
     if (this.#reading) {
       this.#reading = false;
-      if (!this.#socket.destroyed) this.#socket.pause();
+      if (this.#socket) {
+        if (!this.#socket.destroyed) this.#socket.pause();
+      } else {
+        this.#watch();
+      }
     }
   }
 
   #setRef(on: boolean): void {
     if (on === this.#refed) return;
     this.#refed = on;
-    if (on) this.#socket.ref();
-    else this.#socket.unref();
-  }
-
-  /** Where the OS should put the next read: the read-ahead buffer between messages when reading ahead. */
-  #readTarget(): Uint8Array {
-    const target =
-      this.#readAheadBuffer && this.#payloadLength < 0 && this.#headerFill === 0 ? this.#readAheadBuffer : this.#nextTarget();
-    this.#uvBuffer = target;
-    return target;
+    if (this.#socket) {
+      if (on) this.#socket.ref();
+      else this.#socket.unref();
+    } else {
+      this.#watcher?.ref(on);
+    }
   }
 
   /** Whether input that arrived is held here, not yet received: a copy sent elsewhere would not see it. */
@@ -882,32 +965,14 @@ export class Connection implements Waitable, Disposable {
       const chunk = this.#chunks[this.#chunks.length - 1]!;
       target = chunk.subarray(chunkFill);
     }
-    this.#target = target;
     return target;
-  }
-
-  /** `onread` callback: the kernel wrote `n` bytes into `buffer` (our target). Returns whether to keep reading. */
-  #onRead(n: number, buffer: Uint8Array): boolean {
-    if (buffer === this.#target) {
-      this.#advance(n);
-    } else {
-      this.#feed(buffer.subarray(0, n));
-    }
-    if (this.#wantsData()) return true;
-    if (!this.#canRead()) {
-      this.#reading = false;
-      this.#setRef(this.#pendingWrites > 0);
-      return false;
-    }
-    this.#settleSoon();
-    return true;
   }
 
   /**
    * Nobody waits right now, but the code that just got a message usually asks
    * for the next one at once. Decide once that code has run (after the
-   * microtasks, still before libuv reads again), which spares a stop and a
-   * restart of the socket's watcher per message.
+   * microtasks, still before the event loop polls again), which spares a
+   * stop and a restart of the watch per message.
    */
   #settleSoon(): void {
     if (this.#settleScheduled) return;
@@ -1034,7 +1099,8 @@ export class Connection implements Waitable, Disposable {
       for (const reader of this.#readers.splice(0)) reader.reject(error);
     }
     this.#notifyReady();
-    this.#setRef(this.#pendingWrites > 0 && !this.#socket.destroyed);
+    this.#watch();
+    this.#setRef(this.#pendingWrites > 0 && !this.#isReleased());
   }
 
   #onSocketError(error: Error): void {

@@ -4,8 +4,7 @@
  * handshake run on every accepted connection when a key is set.
  */
 import { unlinkSync } from 'node:fs';
-import net from 'node:net';
-import { dupFd } from '@mpjs/native';
+import { FdWatcher, READABLE, acceptSocket, closeFd, listenSocket, type AcceptedSocket } from '@mpjs/native';
 import { Finalize, ProtocolError, ValueError } from '@mpjs/util';
 import {
   DEFAULT_FAMILY,
@@ -13,14 +12,16 @@ import {
   arbitraryUnixAddress,
   checkAddress,
   describe,
+  isIPv4,
   isInetAddress,
+  toIPv4,
   validateFamily,
   type Address,
   type Family,
   type InetAddress,
 } from './address.js';
 import { defaultAuthkey, listenerHandshake, toKey, type Authkey } from './auth.js';
-import { Connection, socketFd } from './connection.js';
+import { Connection } from './connection.js';
 import type { Codec } from '@mpjs/serialization';
 
 /** Options of a {@link Listener}. */
@@ -49,8 +50,15 @@ export interface ListenerOptions {
 }
 
 interface AcceptWaiter {
-  resolve(socket: net.Socket): void;
+  resolve(accepted: AcceptedSocket): void;
   reject(error: unknown): void;
+}
+
+/** What the finalizer of a listener closes and removes (it must not hold the listener itself). */
+interface ListeningState {
+  /** The listening socket's descriptor, -1 before binding and after closing. */
+  fd: number;
+  watcher: FdWatcher | undefined;
 }
 
 /**
@@ -59,7 +67,7 @@ interface AcceptWaiter {
  * port 0 was asked for). `accept()` waits for it by itself.
  */
 export class Listener implements Disposable {
-  readonly #server: net.Server;
+  readonly #state: ListeningState = { fd: -1, watcher: undefined };
   readonly #family: Family;
   readonly #requested: Address;
   readonly #authkey: Buffer | null;
@@ -71,7 +79,6 @@ export class Listener implements Disposable {
   #boundAddress: Address | undefined;
   #closed = false;
   #lastAccepted: InetAddress | '' | null = null;
-  readonly #incoming: net.Socket[] = [];
   readonly #waiters: AcceptWaiter[] = [];
 
   constructor(options: ListenerOptions = {}) {
@@ -96,26 +103,26 @@ export class Listener implements Disposable {
       this.#requested = fresh.path;
       removeDir = fresh.cleanup;
     }
-    const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true });
-    this.#server = server;
+    const state = this.#state;
     const path = typeof this.#requested === 'string' && !this.#requested.startsWith('\0') ? this.#requested : undefined;
     // As in Python, a listener that is garbage-collected, or still open when the
     // process exits, is closed and its socket file removed.
     this.#finalizer = new Finalize(
       this,
       () => {
-        if (server.listening) server.close();
+        state.watcher?.close();
+        state.watcher = undefined;
+        const fd = state.fd;
+        state.fd = -1;
         try {
-          if (path !== undefined) removeSocketFile(path);
+          if (fd >= 0) closeFd(fd);
+          if (path !== undefined && fd >= 0) removeSocketFile(path);
         } finally {
           removeDir?.();
         }
       },
       { exitpriority: 0 },
     );
-    this.#server.on('connection', (socket: net.Socket) => this.#onConnection(socket));
-    this.#server.on('error', (error: Error) => this.#onError(error));
-    this.#server.unref();
     this.#bound = this.#bind(backlog);
     // A bind error is reported by ready()/accept(); do not let it go unhandled meanwhile.
     this.#bound.catch(() => undefined);
@@ -165,14 +172,9 @@ export class Listener implements Disposable {
   async accept(): Promise<Connection> {
     if (this.#closed) throw new ProtocolError('listener is closed');
     await this.#bound;
-    const socket = await this.#nextSocket();
-    if (this.#family === 'AF_INET') {
-      socket.setNoDelay(true);
-      this.#lastAccepted = [socket.remoteAddress ?? '', socket.remotePort ?? 0];
-    } else {
-      this.#lastAccepted = '';
-    }
-    const connection = new Connection(takeOver(socket), { codec: this.#codec, maxMessageSize: this.#maxMessageSize });
+    const accepted = await this.#nextConnection();
+    this.#lastAccepted = accepted.peer === null ? '' : [accepted.peer.host, accepted.peer.port];
+    const connection = new Connection(accepted.fd, { codec: this.#codec, maxMessageSize: this.#maxMessageSize });
     const key = this.#authkey ?? (this.#authenticate ? defaultAuthkey() : null);
     if (key !== null) {
       try {
@@ -191,16 +193,8 @@ export class Listener implements Disposable {
     this.#closed = true;
     const error = new ProtocolError('listener is closed');
     for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
-    for (const socket of this.#incoming.splice(0)) socket.destroy();
-    if (this.#server.listening) {
-      this.#finalizer.call();
-    } else {
-      // Still binding: close as soon as it is bound.
-      this.#bound.then(
-        () => this.#finalizer.call(),
-        () => this.#finalizer.call(),
-      );
-    }
+    // Still binding (a host name being resolved): #bind closes what it makes.
+    this.#finalizer.call();
   }
 
   /** Closes the listener (for `using`). */
@@ -210,93 +204,70 @@ export class Listener implements Disposable {
 
   async #bind(backlog: number): Promise<void> {
     const requested = this.#requested;
-    const server = this.#server;
-    let options: net.ListenOptions;
+    let ip: string | undefined;
     if (isInetAddress(requested)) {
       // AF_INET is IPv4 in CPython: resolve names such as 'localhost' to IPv4 only.
-      // Loaded here: most listeners are AF_UNIX, and node:dns costs every process start-up time.
-      const { lookup } = await import('node:dns/promises');
-      const { address: ip } = await lookup(requested[0], { family: 4 }).catch((error: Error) => {
-        throw new ValueError(`cannot resolve host ${JSON.stringify(requested[0])} to an IPv4 address: ${error.message}`, {
-          cause: error,
-        });
-      });
-      options = { host: ip, port: requested[1], backlog };
-    } else {
-      options = { path: requested, backlog };
+      // An address binds at once (the port is known when the constructor returns, as in Python); a name after its lookup.
+      ip = isIPv4(requested[0]) ? requested[0] : await toIPv4(requested[0]);
     }
     if (this.#closed) throw new ProtocolError('listener is closed');
-    await new Promise<void>((resolve, reject) => {
-      const onError = (error: Error): void => reject(error);
-      server.once('error', onError);
-      server.listen(options, () => {
-        server.off('error', onError);
-        resolve();
-      });
-    }).catch((error: NodeJS.ErrnoException) => {
+    let listening: { fd: number; port: number | null };
+    try {
+      listening = listenSocket(ip === undefined ? { path: requested as string } : { host: ip, port: (requested as InetAddress)[1] }, backlog);
+    } catch (cause) {
+      const error = cause as NodeJS.ErrnoException;
       throw new ProtocolError(
         `cannot listen on ${describe(requested)}: ${error.message}` +
           (error.code === 'EADDRINUSE' ? ' (the address is in use: pick another one, or port 0 for a free port)' : ''),
         { cause: error },
       );
-    });
-    const bound = server.address();
-    this.#boundAddress =
-      bound !== null && typeof bound === 'object' ? ([bound.address, bound.port] as const) : (requested as string);
-  }
-
-  #nextSocket(): Promise<net.Socket> {
-    if (this.#closed) return Promise.reject(new ProtocolError('listener is closed'));
-    const socket = this.#incoming.shift();
-    if (socket) return Promise.resolve(socket);
-    return new Promise<net.Socket>((resolve, reject) => {
-      this.#waiters.push({ resolve, reject });
-      this.#server.ref();
-    });
-  }
-
-  #onConnection(socket: net.Socket): void {
-    const waiter = this.#waiters.shift();
-    if (this.#waiters.length === 0) this.#server.unref();
-    if (waiter) {
-      waiter.resolve(socket);
-      return;
     }
-    // Not accepted yet: it must not keep the process alive, as in Python.
-    socket.unref();
-    socket.on('error', () => undefined);
-    this.#incoming.push(socket);
+    this.#state.fd = listening.fd;
+    this.#boundAddress = ip === undefined ? (requested as string) : ([ip, listening.port!] as const);
   }
 
-  #onError(error: Error): void {
-    if (!this.#server.listening) return; // reported by #bind
-    for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
+  /** The next connection: one already waiting in the kernel's queue, or the first to arrive. */
+  #nextConnection(): Promise<AcceptedSocket> {
+    if (this.#closed) return Promise.reject(new ProtocolError('listener is closed'));
+    if (this.#waiters.length === 0) {
+      try {
+        const accepted = acceptSocket(this.#state.fd);
+        if (accepted) return Promise.resolve(accepted);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return new Promise<AcceptedSocket>((resolve, reject) => {
+      this.#waiters.push({ resolve, reject });
+      // Watched only while someone waits: a listener nobody accepts on keeps no process alive, as in Python.
+      this.#state.watcher ??= new FdWatcher(this.#state.fd, () => this.#onReadable());
+      this.#state.watcher.set(READABLE);
+    });
   }
-}
 
-/**
- * The accepted socket's descriptor, as a copy the connection owns: a
- * connection made from a descriptor reads exactly what it waits for and polls
- * briefly before sleeping, which a socket Node reads by itself cannot. The
- * socket was made paused (`pauseOnConnect`), so Node has read nothing from it.
- */
-function takeOver(socket: net.Socket): number | net.Socket {
-  const fd = socketFd(socket);
-  if (fd < 0) return socket;
-  let copy: number;
-  try {
-    copy = dupFd(fd);
-  } catch {
-    return socket; // out of descriptors: Node's socket still works
+  /** Connections are waiting: hand them to the waiting `accept()` calls, in order. */
+  #onReadable(): void {
+    while (this.#waiters.length > 0 && !this.#closed) {
+      let accepted: AcceptedSocket | null;
+      try {
+        accepted = acceptSocket(this.#state.fd);
+      } catch (error) {
+        // Out of descriptors, say: that accept() fails, as in Python; the next one tries again.
+        if ((error as NodeJS.ErrnoException).code === 'ECONNABORTED') continue;
+        this.#waiters.shift()!.reject(error);
+        continue;
+      }
+      if (accepted === null) return;
+      this.#waiters.shift()!.resolve(accepted);
+    }
+    if (this.#waiters.length === 0) this.#state.watcher?.set(0);
   }
-  socket.destroy();
-  return copy;
 }
 
 function removeSocketFile(path: string): void {
   try {
     unlinkSync(path);
   } catch {
-    // Already gone (Node removes it when the server closes).
+    // Already gone.
   }
 }

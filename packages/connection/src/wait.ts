@@ -3,8 +3,11 @@
  * connections. It watches Connections, `net.Socket`s and any `Waitable`
  * (process sentinels implement it) and returns those that are ready.
  */
-import net from 'node:net';
-import { isWaitable, normalizeTimeout, ValueError, waitReady, type Timeout, type Waitable } from '@mpjs/util';
+import type net from 'node:net';
+import { isWaitable, lazyBuiltin, normalizeTimeout, ValueError, waitReady, type Timeout, type Waitable } from '@mpjs/util';
+
+/** `node:net`, loaded only when a socket is given: connections need no Node stream. */
+const netModule = lazyBuiltin<typeof import('node:net')>('node:net');
 
 /** What `wait()` accepts: a Connection (it is a Waitable), a `net.Socket`, or any Waitable. */
 export type WaitObject = Waitable | net.Socket;
@@ -35,7 +38,7 @@ function socketReady(socket: net.Socket, signal: AbortSignal): Promise<void> {
 
 function readiness(object: WaitObject, signal: AbortSignal): Promise<void> {
   if (isWaitable(object)) return object[waitReady](signal);
-  if (object instanceof net.Socket) return socketReady(object, signal);
+  if (object instanceof netModule().Socket) return socketReady(object as net.Socket, signal);
   return Promise.reject(
     new TypeError(`wait() accepts Connections, net.Sockets and Waitables (e.g. a process sentinel), got ${typeof object}`),
   );

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { fileURLToPath } from 'node:url';
 import {
   BufferTooShort,
   Connection,
@@ -305,5 +306,15 @@ describe('Pipe and Connection', () => {
     } finally {
       for (const c of [a, b, carrier, receiver]) c.close();
     }
+  });
+});
+
+describe('connections over descriptors', () => {
+  it('make no Node socket: Pipe, Listener and Client exchange messages without loading node:net (plain Node, built package)', async () => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const program = fileURLToPath(new URL('./fixtures/no-socket-program.mjs', import.meta.url));
+    const { stdout } = await promisify(execFile)(process.execPath, [program], { encoding: 'utf8', timeout: 30_000 });
+    expect(JSON.parse(stdout)).toEqual({ viaPipe: { hello: 'pipe' }, big: 300_000, loaded: [] });
   });
 });

@@ -61,4 +61,6 @@ NODE_MODULE_INIT(/* exports, module, context */) {
   mpjs::InitFdPassing(context, exports);
   mpjs::InitProcessControl(context, exports);
   mpjs::InitPolledRead(context, exports);
+  mpjs::InitSockets(context, exports);
+  mpjs::InitFdWatch(context, exports);
 }

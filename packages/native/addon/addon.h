@@ -7,9 +7,9 @@
 // to report them.
 //
 // Each concept file (shm.cc, futex.cc, fd-passing.cc, process-control.cc,
-// polled-read.cc) keeps its operating-system code in an `os` namespace at its
-// top, the only part that changes when another platform is added; the V8 glue
-// below it is portable.
+// polled-read.cc, sockets.cc; fd-watch.cc is libuv only) keeps its
+// operating-system code in an `os` namespace at its top, the only part that
+// changes when another platform is added; the V8 glue below it is portable.
 #ifndef MPJS_ADDON_H_
 #define MPJS_ADDON_H_
 
@@ -28,6 +28,8 @@ void InitFutex(v8::Local<v8::Context> context, v8::Local<v8::Object> exports);
 void InitFdPassing(v8::Local<v8::Context> context, v8::Local<v8::Object> exports);
 void InitProcessControl(v8::Local<v8::Context> context, v8::Local<v8::Object> exports);
 void InitPolledRead(v8::Local<v8::Context> context, v8::Local<v8::Object> exports);
+void InitSockets(v8::Local<v8::Context> context, v8::Local<v8::Object> exports);
+void InitFdWatch(v8::Local<v8::Context> context, v8::Local<v8::Object> exports);
 
 // Adds a function named `name` to `target`; `data` is available to it as
 // `args.Data()`.

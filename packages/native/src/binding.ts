@@ -73,6 +73,28 @@ export interface NativeBinding {
   /** Stops a pending receive; its callback will not run. */
   recvFdsCancel(id: number): boolean;
 
+  /** A listening socket (non-blocking, close-on-exec) on a path (`unix`) or an IPv4 address and port: fd, or -errno. */
+  listenSocket(unix: boolean, address: string, port: number, backlog: number): number;
+  /** The port an AF_INET socket is bound to, or -errno. */
+  localPort(fd: number): number;
+  /** One waiting connection: `[fd, host, port]` (host '' and port -1 for AF_UNIX), or -errno (-EAGAIN: none). */
+  acceptSocket(fd: number): [number, string, number] | number;
+  /** Starts connecting a non-blocking socket: `[fd, pending]` (pending: finishes once writable), or -errno. */
+  connectSocket(unix: boolean, address: string, port: number): [number, boolean] | number;
+  /** The socket's pending error (`SO_ERROR`) as -errno, 0 when none. */
+  socketError(fd: number): number;
+  /** `fcntl(fd, F_SETFL, … | O_NONBLOCK)`: 0 or -errno. */
+  setNonBlocking(fd: number): number;
+
+  /** Prepares watching `fd` on the event loop; `callback` gets ready events (1 readable, 2 writable, 4 hang-up) or -errno. Returns an id or -errno. */
+  watchStart(fd: number, callback: (events: number) => void): number;
+  /** Watches for `events` (1 readable, 2 writable; 0 stops): 0 or -errno. */
+  watchSet(id: number, events: number): number;
+  /** Whether the watch keeps the event loop alive while active. */
+  watchRef(id: number, on: boolean): void;
+  /** Stops watching for good. */
+  watchClose(id: number): void;
+
   /** `recv(fd, MSG_DONTWAIT)` into `target`, retried while nothing is there for up to `budgetMicros`: bytes (0: end), or -errno (-EAGAIN: nothing in time). */
   readPolling(fd: number, target: Uint8Array, budgetMicros: number): number;
   /** `_exit(code)`: ends the process at once. */

@@ -7,3 +7,6 @@ export type { RecvFdsOptions, RecvFdsSyncOptions, ReceivedFds } from './fd-passi
 export { setParentDeathSignal, getppid, exitImmediately } from './process-control.js';
 export { bindingPath } from './binding.js';
 export { readPolling, schedYield } from './polled-read.js';
+export { listenSocket, acceptSocket, connectSocket, socketError, setNonBlocking } from './sockets.js';
+export type { SocketAddress, AcceptedSocket } from './sockets.js';
+export { FdWatcher, READABLE, WRITABLE, HANG_UP } from './fd-watch.js';
