@@ -1,6 +1,7 @@
 // Unix sockets and file descriptors: socketpair, and sendmsg/recvmsg with
-// SCM_RIGHTS. Async receives watch the socket with a uv_poll_t on the loop of
-// the environment that asked, so no thread is blocked while waiting.
+// SCM_RIGHTS. Async receives are src/fd-passing.ts's: an FdWatcher
+// (fd-watch.cc) says when the socket is readable, then one receive that does
+// not wait.
 #include "addon.h"
 
 #include <node_buffer.h>
@@ -8,7 +9,6 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
-#include <unordered_map>
 #include <vector>
 
 #if defined(__linux__)
@@ -214,168 +214,13 @@ void RecvFdsSync(const FunctionCallbackInfo<Value>& args) {
   }
 }
 
-// ---- Async receives ----
-
-struct FdEnv;
-
-struct RecvRequest {
-  uv_poll_t poll;
-  FdEnv* env = nullptr;
-  uint32_t id = 0;
-  int fd = -1;
-  size_t max_fds = 0;
-  size_t max_bytes = 0;
-  v8::Global<v8::Function> callback;
-};
-
-struct FdEnv {
-  Isolate* isolate = nullptr;
-  v8::Global<Context> context;
-  v8::Global<Object> resource;
-  node::async_context async_context{0, 0};
-  node::AsyncCleanupHookHandle cleanup_hook;
-  std::unordered_map<uint32_t, RecvRequest*> pending;
-  uint32_t next_id = 1;
-  size_t open_handles = 0;  // polls not yet closed
-  bool cleaning = false;
-  void (*cleanup_done)(void*) = nullptr;
-  void* cleanup_arg = nullptr;
-};
-
-void FinishCleanupIfIdle(FdEnv* env) {
-  if (!env->cleaning || env->open_handles != 0) return;
-  void (*done)(void*) = env->cleanup_done;
-  void* done_arg = env->cleanup_arg;
-  env->cleanup_hook.reset();
-  delete env;
-  done(done_arg);
-}
-
-// Stops watching and frees the request once libuv lets go of it.
-void CloseRequest(RecvRequest* r) {
-  r->env->pending.erase(r->id);
-  r->callback.Reset();
-  uv_poll_stop(&r->poll);
-  uv_close(reinterpret_cast<uv_handle_t*>(&r->poll), [](uv_handle_t* handle) {
-    RecvRequest* r = static_cast<RecvRequest*>(handle->data);
-    FdEnv* env = r->env;
-    delete r;
-    env->open_handles--;
-    FinishCleanupIfIdle(env);
-  });
-}
-
-void OnReadable(uv_poll_t* handle, int status, int events) {
-  RecvRequest* r = static_cast<RecvRequest*>(handle->data);
-  FdEnv* env = r->env;
-  Isolate* isolate = env->isolate;
-  v8::HandleScope handle_scope(isolate);
-  Local<Context> context = env->context.Get(isolate);
-  v8::Context::Scope context_scope(context);
-  Local<Value> result;
-  if (status < 0) {
-    result = v8::Number::New(isolate, status);  // libuv errors are -errno on Unix
-  } else {
-    os::Received received;
-    int64_t n = os::RecvWithFds(r->fd, r->max_fds, r->max_bytes, &received);
-    if (n == -EAGAIN || n == -EWOULDBLOCK) return;  // spurious: keep watching
-    result = n < 0 ? Local<Value>(v8::Number::New(isolate, static_cast<double>(n)))
-                   : ReceivedToJs(isolate, context, received);
-  }
-  Local<v8::Function> fn = r->callback.Get(isolate);
-  CloseRequest(r);
-  node::CallbackScope callback_scope(isolate, env->resource.Get(isolate), env->async_context);
-  if (isolate->IsExecutionTerminating()) return;
-  // An exception here reaches Node's uncaught-exception handling.
-  v8::MaybeLocal<v8::Value> ignored = fn->Call(context, v8::Undefined(isolate), 1, &result);
-  (void)ignored;
-}
-
-// recvFdsStart(socketFd, maxFds, maxBytes, callback) -> id | -errno
-// `callback` gets [data, fds, truncated] or -errno; the receive keeps the
-// event loop alive until it ends or is cancelled.
-void RecvFdsStart(const FunctionCallbackInfo<Value>& args) {
-  Isolate* isolate = args.GetIsolate();
-  FdEnv* env = static_cast<FdEnv*>(args.Data().As<v8::External>()->Value());
-  if (!args[3]->IsFunction()) return ThrowBadArgument(isolate, "recvFdsStart", "a callback that is not a function");
-  int max_fds = IntArg(args, 1);
-  int max_bytes = IntArg(args, 2);
-  if (max_fds < 0 || static_cast<size_t>(max_fds) > kMaxFds || max_bytes < 1) return ReturnNumber(args, -EINVAL);
-  auto* r = new RecvRequest();
-  r->env = env;
-  r->fd = IntArg(args, 0);
-  r->max_fds = static_cast<size_t>(max_fds);
-  r->max_bytes = static_cast<size_t>(max_bytes);
-  int rc = uv_poll_init(node::GetCurrentEventLoop(isolate), &r->poll, r->fd);
-  if (rc != 0) {
-    delete r;
-    return ReturnNumber(args, rc);
-  }
-  r->poll.data = r;
-  env->open_handles++;
-  do {
-    r->id = env->next_id++;
-  } while (r->id == 0 || env->pending.count(r->id) != 0);
-  env->pending.emplace(r->id, r);
-  rc = uv_poll_start(&r->poll, UV_READABLE | UV_DISCONNECT, OnReadable);
-  if (rc != 0) {
-    CloseRequest(r);
-    return ReturnNumber(args, rc);
-  }
-  r->callback.Reset(isolate, args[3].As<v8::Function>());
-  ReturnNumber(args, r->id);
-}
-
-// recvFdsCancel(id) -> true if the receive was still pending (its callback
-// will not run).
-void RecvFdsCancel(const FunctionCallbackInfo<Value>& args) {
-  FdEnv* env = static_cast<FdEnv*>(args.Data().As<v8::External>()->Value());
-  double id = NumberArg(args, 0);
-  auto it = env->pending.find(static_cast<uint32_t>(id));
-  if (!(id >= 0) || it == env->pending.end()) {
-    args.GetReturnValue().Set(false);
-    return;
-  }
-  CloseRequest(it->second);
-  args.GetReturnValue().Set(true);
-}
-
-void CleanupFdEnv(void* arg, void (*done)(void*), void* done_arg) {
-  FdEnv* env = static_cast<FdEnv*>(arg);
-  env->cleaning = true;
-  env->cleanup_done = done;
-  env->cleanup_arg = done_arg;
-  std::vector<RecvRequest*> open;
-  for (auto& entry : env->pending) open.push_back(entry.second);
-  for (RecvRequest* r : open) CloseRequest(r);
-  {
-    v8::HandleScope scope(env->isolate);
-    node::EmitAsyncDestroy(env->isolate, env->async_context);
-  }
-  env->resource.Reset();
-  env->context.Reset();
-  FinishCleanupIfIdle(env);
-}
-
 }  // namespace
 
 void InitFdPassing(Local<Context> context, Local<Object> exports) {
-  Isolate* isolate = context->GetIsolate();
-  auto* env = new FdEnv();
-  env->isolate = isolate;
-  env->context.Reset(isolate, context);
-  Local<Object> resource = Object::New(isolate);
-  env->resource.Reset(isolate, resource);
-  env->async_context = node::EmitAsyncInit(isolate, resource, "mpjs:recvFds");
-  env->cleanup_hook = node::AddEnvironmentCleanupHook(isolate, CleanupFdEnv, env);
-
-  Local<v8::External> data = v8::External::New(isolate, env);
   SetMethod(context, exports, "socketpair", SocketPair);
   SetMethod(context, exports, "dupFd", DupFd);
   SetMethod(context, exports, "sendFds", SendFds);
   SetMethod(context, exports, "recvFdsSync", RecvFdsSync);
-  SetMethod(context, exports, "recvFdsStart", RecvFdsStart, data);
-  SetMethod(context, exports, "recvFdsCancel", RecvFdsCancel, data);
 }
 
 }  // namespace mpjs

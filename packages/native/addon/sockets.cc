@@ -48,14 +48,21 @@ int MakeAddress(bool unix_family, const std::string& where, int port, sockaddr_s
   return 0;
 }
 
+// A non-blocking, close-on-exec stream socket for `where`, and its address:
+// fd, or -errno.
+int OpenSocket(bool unix_family, const std::string& where, int port, sockaddr_storage* address, socklen_t* length) {
+  int rc = MakeAddress(unix_family, where, port, address, length);
+  if (rc < 0) return rc;
+  int fd = socket(unix_family ? AF_UNIX : AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  return fd < 0 ? -errno : fd;
+}
+
 // A non-blocking, close-on-exec listening socket: fd, or -errno.
 int Listen(bool unix_family, const std::string& where, int port, int backlog) {
   sockaddr_storage address;
   socklen_t length = 0;
-  int rc = MakeAddress(unix_family, where, port, &address, &length);
-  if (rc < 0) return rc;
-  int fd = socket(unix_family ? AF_UNIX : AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) return -errno;
+  int fd = OpenSocket(unix_family, where, port, &address, &length);
+  if (fd < 0) return fd;
   if (!unix_family) {
     // As CPython's Listener does on Unix: a port in TIME_WAIT can be bound again.
     int on = 1;
@@ -107,10 +114,8 @@ int Accept(int fd, std::string* host, int* port) {
 int Connect(bool unix_family, const std::string& where, int port, bool* pending) {
   sockaddr_storage address;
   socklen_t length = 0;
-  int rc = MakeAddress(unix_family, where, port, &address, &length);
-  if (rc < 0) return rc;
-  int fd = socket(unix_family ? AF_UNIX : AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) return -errno;
+  int fd = OpenSocket(unix_family, where, port, &address, &length);
+  if (fd < 0) return fd;
   *pending = false;
   int result;
   do {

@@ -68,11 +68,6 @@ export interface NativeBinding {
   sendFds(socketFd: number, fds: Int32Array, data: Uint8Array): number;
   /** Waits up to `timeoutMs` (< 0: forever) and receives once; -ETIMEDOUT on timeout. */
   recvFdsSync(socketFd: number, maxFds: number, maxBytes: number, timeoutMs: number): NativeReceived | number;
-  /** Receives once when readable; `callback` gets the message or -errno. Returns an id, or -errno. */
-  recvFdsStart(socketFd: number, maxFds: number, maxBytes: number, callback: (result: NativeReceived | number) => void): number;
-  /** Stops a pending receive; its callback will not run. */
-  recvFdsCancel(id: number): boolean;
-
   /** A listening socket (non-blocking, close-on-exec) on a path (`unix`) or an IPv4 address and port: fd, or -errno. */
   listenSocket(unix: boolean, address: string, port: number, backlog: number): number;
   /** The port an AF_INET socket is bound to, or -errno. */

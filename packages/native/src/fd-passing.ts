@@ -10,6 +10,7 @@
 import { constants } from 'node:os';
 import { EOFError, normalizeTimeout, ProtocolError, TimeoutError, type Timeout } from '@mpjs/util';
 import { native, type NativeReceived } from './binding.js';
+import { FdWatcher, READABLE } from './fd-watch.js';
 import { systemError } from './system-error.js';
 import { checkFd, checkInteger, checkOptions, checkSignal, describe } from './validate.js';
 
@@ -123,7 +124,8 @@ function toReceived(fn: string, socketFd: number, maxFds: number, result: Native
 /**
  * Receives one message and the descriptors attached to it, without blocking
  * the event loop (`recvmsg` with `MSG_CMSG_CLOEXEC` when the socket is
- * readable). The socket is switched to non-blocking mode.
+ * readable, as a {@link FdWatcher} tells). The socket is switched to
+ * non-blocking mode.
  *
  * Rejects with `EOFError` when the other end has closed, `TimeoutError` on
  * timeout, `ProtocolError` when more than `maxFds` descriptors came, and
@@ -141,41 +143,51 @@ export function recvFds(socketFd: number, options?: RecvFdsOptions): Promise<Rec
       return;
     }
     let timer: NodeJS.Timeout | undefined;
+    let watcher: FdWatcher;
     const stop = (): void => {
       if (timer) clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
+      watcher.close();
     };
     const onAbort = (): void => {
       stop();
-      native.recvFdsCancel(id);
       reject(signal!.reason);
     };
-    const id = native.recvFdsStart(socketFd, maxFds, maxBytes, (result) => {
-      stop();
-      try {
-        resolve(toReceived(fn, socketFd, maxFds, result));
-      } catch (error) {
-        reject(error);
-      }
-    });
-    if (id < 0) {
+    try {
+      // Readable: one receive (it never waits); a wake-up with nothing to read keeps watching.
+      watcher = new FdWatcher(socketFd, (_events, failure) => {
+        const result = native.recvFdsSync(socketFd, maxFds, maxBytes, 0);
+        if (result === -ETIMEDOUT && failure === undefined) return;
+        stop();
+        try {
+          resolve(toReceived(fn, socketFd, maxFds, result === -ETIMEDOUT ? failureCode(failure!) : result));
+        } catch (error) {
+          reject(error);
+        }
+      });
+      watcher.set(READABLE);
+    } catch (error) {
       const message =
-        id === -EEXIST
+        (error as NodeJS.ErrnoException).code === 'EEXIST'
           ? `fd ${socketFd} is already watched by this thread's event loop (wrapped in a net.Socket?); ` +
             'receive descriptors on a socket that nothing else reads'
           : `cannot watch fd ${socketFd} for messages`;
-      reject(systemError(id, 'recvmsg', { message }));
+      reject(systemError((error as NodeJS.ErrnoException).errno ?? -EEXIST, 'recvmsg', { message }));
       return;
     }
     signal?.addEventListener('abort', onAbort, { once: true });
     if (ms !== Infinity) {
       timer = setTimeout(() => {
         stop();
-        native.recvFdsCancel(id);
         reject(new TimeoutError(`${fn}: no message arrived on fd ${socketFd} within ${ms} ms`));
       }, ms);
     }
   });
+}
+
+/** The errno of a watch that failed with nothing to read (a negative number, as the addon returns). */
+function failureCode(failure: NodeJS.ErrnoException): number {
+  return typeof failure.errno === 'number' && failure.errno < 0 ? failure.errno : -EEXIST;
 }
 
 /**
