@@ -792,7 +792,11 @@ export class Connection implements Waitable, Disposable {
       if (n === null || n === 0) break;
       this.#took(target, n);
     }
-    if (this.#readers.length < readers) return 'delivered';
+    if (this.#readers.length < readers) {
+      // Nobody may wait next: stop watching then, or the watch keeps the process alive.
+      if (!this.#wantsData()) this.#settleSoon();
+      return 'delivered';
+    }
     return this.#pollable ? 'nothing' : 'leave';
   }
 

@@ -315,6 +315,15 @@ describe('connections over descriptors', () => {
     const { promisify } = await import('node:util');
     const program = fileURLToPath(new URL('./fixtures/no-socket-program.mjs', import.meta.url));
     const { stdout } = await promisify(execFile)(process.execPath, [program], { encoding: 'utf8', timeout: 30_000 });
-    expect(JSON.parse(stdout)).toEqual({ viaPipe: { hello: 'pipe' }, big: 300_000, loaded: [] });
+    expect(JSON.parse(stdout)).toEqual({ viaPipe: { hello: 'pipe' }, big: 300_000, loadedByConnections: false });
+  });
+
+  it('left open and idle, do not keep a program alive (plain Node, built package)', async () => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const program = fileURLToPath(new URL('./fixtures/idle-exit-program.mjs', import.meta.url));
+    // A program kept alive by a connection would be killed by the timeout and reject.
+    const { stdout } = await promisify(execFile)(process.execPath, [program], { encoding: 'utf8', timeout: 10_000 });
+    expect(JSON.parse(stdout)).toEqual(['over the pipe', 'over the socket']);
   });
 });
