@@ -201,15 +201,18 @@ async function onRunner(make: () => Promise<Runner>, measure: (runner: Runner) =
     return await Promise.race([measured, limit]);
   } finally {
     clearTimeout(timer);
-    await Promise.race([runner.close(), deadline(LIMIT_MS / 4, 'closing the pool')]);
+    // The timer also keeps the process alive while a pool whose workers are unreferenced
+    // (poolifier's threads) waits for them to exit.
+    let closing: NodeJS.Timeout | undefined;
+    const tooLong = new Promise<never>((_, reject) => {
+      closing = setTimeout(() => reject(new Error(`node-pools: closing the pool took over ${LIMIT_MS / 4} ms`)), LIMIT_MS / 4);
+    });
+    try {
+      await Promise.race([runner.close(), tooLong]);
+    } finally {
+      clearTimeout(closing);
+    }
   }
-}
-
-/** Rejects after `ms` (without keeping the process alive once settled elsewhere). */
-function deadline(ms: number, what: string): Promise<never> {
-  return new Promise((_, reject) => {
-    setTimeout(() => reject(new Error(`node-pools: ${what} took over ${ms} ms`)), ms).unref();
-  });
 }
 
 async function usPerSequentialTask(runner: Runner): Promise<number> {
