@@ -62,9 +62,11 @@ interface ListeningState {
 }
 
 /**
- * A listening socket (Python's `Listener`). Binding starts in the constructor;
- * `await listener.ready()` waits for it (needed before reading `address` when
- * port 0 was asked for). `accept()` waits for it by itself.
+ * A listening socket (Python's `Listener`). The constructor binds a path or
+ * an IP address at once, as Python's does (with port 0, `address` then holds
+ * the port picked); a host name is bound once it is resolved, which
+ * `await listener.ready()` waits for (`accept()` waits by itself). A bind
+ * error is reported by `ready()` and `accept()`.
  */
 export class Listener implements Disposable {
   readonly #state: ListeningState = { fd: -1, watcher: undefined };
@@ -136,12 +138,12 @@ export class Listener implements Disposable {
 
   /**
    * The bound address: `['127.0.0.1', port]` with the real port, or the socket
-   * path. With port 0, available once `ready()` resolved.
+   * path. For a host name and port 0, available once `ready()` resolved.
    */
   get address(): Address {
     if (this.#boundAddress !== undefined) return this.#boundAddress;
     if (isInetAddress(this.#requested) && this.#requested[1] === 0) {
-      throw new ValueError('the listener is still binding to a free port; await listener.ready() before reading its address');
+      throw new ValueError('the listener is still resolving its host name; await listener.ready() before reading its address');
     }
     return this.#requested;
   }
