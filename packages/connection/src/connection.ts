@@ -210,8 +210,6 @@ export class Connection implements Waitable, Disposable {
   readonly #codec: Codec;
   readonly #maxMessageSize: number;
   readonly #fdChannel: FdChannel | undefined;
-  /** Whether reads are ours (exact reads into our buffers, over a descriptor) or come as 'data' events. */
-  readonly #exactReads: boolean;
   /** With `readAhead`: where a read that may hold several messages lands. */
   readonly #readAheadBuffer: Buffer | undefined;
   #readable: boolean;
@@ -271,14 +269,12 @@ export class Connection implements Waitable, Disposable {
 
     if (typeof handle === 'number') {
       this.#fd = handle;
-      this.#exactReads = true;
       this.#socket = undefined;
       // Reads and writes must fail with EAGAIN rather than wait (as a Node stream would also set it).
       setNonBlocking(handle);
     } else if (handle instanceof netModule().Socket) {
       this.#socket = handle;
       this.#fd = socketFd(handle);
-      this.#exactReads = false;
       handle.pause();
       handle.on('data', (chunk: Buffer) => {
         this.#feed(chunk);
@@ -761,7 +757,8 @@ export class Connection implements Waitable, Disposable {
     return new Promise<Buffer>((resolve, reject) => {
       this.#readers.push({ maxlength, resolve, reject });
       this.#updateReading();
-      if (this.#pollable && this.#exactReads) Connection.#polls.add(this);
+      // Over a descriptor the reads are ours (exact, into our buffers): they can be polled.
+      if (this.#pollable && this.#socket === undefined) Connection.#polls.add(this);
     });
   }
 
