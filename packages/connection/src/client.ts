@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { FdWatcher, WRITABLE, closeFd, connectSocket, socketError, type SocketAddress } from '@mpjs/native';
 import { ProtocolError } from '@mpjs/util';
 import type { Codec } from '@mpjs/serialization';
-import { addressType, checkAddress, describe, isIPv4, isInetAddress, toIPv4, validateFamily, type Address, type Family } from './address.js';
+import { addressType, checkAddress, describe, isInetAddress, toIPv4, validateFamily, type Address, type Family } from './address.js';
 import { clientHandshake, defaultAuthkey, toKey, type Authkey } from './auth.js';
 import { Connection } from './connection.js';
 
@@ -64,7 +64,7 @@ const MAX_RETRY_DELAY_MS = 50;
  * is writable.
  */
 async function connectWaiting(address: Address): Promise<number> {
-  const target: SocketAddress = isInetAddress(address) ? { host: isIPv4(address[0]) ? address[0] : await toIPv4(address[0]), port: address[1] } : { path: address };
+  const target: SocketAddress = isInetAddress(address) ? { host: await toIPv4(address[0]), port: address[1] } : { path: address };
   for (let delay = 1; ; delay = Math.min(delay * 2, MAX_RETRY_DELAY_MS)) {
     let started: { fd: number; pending: boolean };
     try {

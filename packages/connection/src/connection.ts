@@ -203,7 +203,7 @@ export class Connection implements Waitable, Disposable {
   #unwatchable = false;
   /** The descriptor is closed (a descriptor connection). */
   #released = false;
-  /** The descriptor is no socket (a pipe, a FIFO): read with read(2), one read per readiness. */
+  /** The descriptor is no socket (a pipe, a FIFO): read with read(2), as recv() refuses it. */
   #plainFd = false;
   /** Writes waiting for room in the kernel (a descriptor connection), oldest first. */
   readonly #outbox: Uint8Array[] = [];
@@ -781,9 +781,9 @@ export class Connection implements Waitable, Disposable {
       let n: number | null;
       const target = this.#readTarget();
       try {
-        n = readPolling(this.#fd, target, 0);
+        n = this.#readSome(target);
       } catch {
-        this.#pollable = false; // not a socket, or broken: the event loop's read will say
+        this.#pollable = false; // broken: the event loop's read will say
         break;
       }
       if (n === null || n === 0) break;
@@ -830,7 +830,6 @@ export class Connection implements Waitable, Disposable {
         return;
       }
       this.#took(target, n);
-      if (this.#plainFd) break; // read(2) on a pipe may return less than there is: wait for the next readiness
     }
     if (!this.#wantsData()) this.#settleSoon();
   }
