@@ -8,7 +8,6 @@
  * same as `spawn` once a START arrives — or exit quietly when the parent goes.
  */
 import { openSync } from 'node:fs';
-import { Socket } from 'node:net';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -17,7 +16,6 @@ import { defaultCodec, resolveReference } from '@mpjs/serialization';
 import { getLogger, LogLevel, logToStderr } from '@mpjs/util';
 import {
   CONTROL_FD,
-  ControlFrames,
   encodeFrame,
   FIRST_HANDLE_FD,
   MessageKind,
@@ -26,6 +24,7 @@ import {
   type RehearsalMessage,
   type StartMessage,
 } from './messages.js';
+import { ControlChannel } from './control-channel.js';
 import { runtime } from './runtime.js';
 import { BOOTSTRAP_ERROR, defineState, Process, runningState, type ProcessPayload, type ProcessState } from './process.js';
 import { ParentProcess } from './parent-process.js';
@@ -208,16 +207,16 @@ function processObject(decoded: ProcessPayload, state: ProcessState, provisional
  * compiling this code (ours and Node's) on the first start would cost more
  * than the rest of the hand-over; here it happens while the interpreter is idle.
  */
-async function rehearse({ message, payload }: Frame, control: Socket): Promise<void> {
+async function rehearse({ message, payload }: Frame, control: ControlChannel): Promise<void> {
   const start = message as RehearsalMessage;
   // Adopting no change would still undo what a preloaded module changed in the environment.
   if (environmentUnchanged()) adoptEnvironment({ ...start, kind: MessageKind.START, cwd: currentDirectory() ?? undefined });
   const logger = getLogger();
   logger.setLevel(logger.level);
   if (!logger.isEnabledFor(LogLevel.INFO)) logger.info('rehearsal');
-  // Nothing runs in between: the socket keeps the idle interpreter alive.
-  control.unref();
-  control.ref();
+  // Nothing runs in between: the channel keeps the idle interpreter alive.
+  control.ref(false);
+  control.ref(true);
   closeQuietly(openSync('/dev/null', 'r'));
   const state = processState(start);
   const provisional = Object.create(Process.prototype) as Process;
@@ -240,12 +239,8 @@ async function main(): Promise<void> {
   rt.isChild = true;
   rt.bootstrapping = true;
 
-  const control = new Socket({ fd: CONTROL_FD, readable: true, writable: true });
-  control.on('error', () => {});
-  const frames = new ControlFrames(control);
   let started = false;
-  const parentGone = new Promise<void>((resolve) => control.once('close', () => resolve()));
-  control.once('end', () => {
+  const control = new ControlChannel(CONTROL_FD, () => {
     // The parent has exited or died: an idle interpreter just leaves; a running
     // process must not outlive its parent.
     if (!started) process.exit(0);
@@ -256,13 +251,13 @@ async function main(): Promise<void> {
     if (warm.deathSignal) dieWithParent('SIGKILL', process.ppid);
     await preload(warm.preload);
     if (warm.rehearsal) {
-      const rehearsal = await frames.next(MessageKind.REHEARSAL);
+      const rehearsal = await control.next(MessageKind.REHEARSAL);
       // Twice: V8 does work on a function's second call too (it allocates the
       // feedback its call sites use), almost as costly as the first. A process
       // already waiting goes first. A failure here is only a missed
       // optimization: a real start meets it again and reports it. (No forced
       // garbage collection after this: it would flush the compiled code again.)
-      for (let i = 0; i < 2 && !frames.has(MessageKind.START); i++) await rehearse(rehearsal, control).catch(() => {});
+      for (let i = 0; i < 2 && !control.has(MessageKind.START); i++) await rehearse(rehearsal, control).catch(() => {});
     }
   }
 
@@ -272,13 +267,13 @@ async function main(): Promise<void> {
   });
 
   if (warm) control.write(encodeFrame({ kind: MessageKind.READY, pid: process.pid }));
-  const start = await frames.next(MessageKind.START);
+  const start = await control.next(MessageKind.START);
   const message = start.message as StartMessage;
   const payload = start.payload;
   started = true;
   startedAs = message.name;
   // From here the channel only tells us whether the parent is alive.
-  control.unref();
+  control.ref(false);
   if (message.deathSignal && !warm) dieWithParent('SIGKILL', message.parentPid);
   adoptEnvironment(message);
   if (message.logging.enabled) logToStderr(message.logging.level);
@@ -292,15 +287,15 @@ async function main(): Promise<void> {
   rt.current = provisional;
   let holds = 0;
   const holdControl = (): (() => void) => {
-    if (holds++ === 0) control.ref();
+    if (holds++ === 0) control.ref(true);
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      if (--holds === 0) control.unref();
+      if (--holds === 0) control.ref(false);
     };
   };
-  rt.parent = new ParentProcess(message.parentName, message.parentPid, parentGone, holdControl);
+  rt.parent = new ParentProcess(message.parentName, message.parentPid, control.ended, holdControl);
   rt.counter = 1;
   rt.children = new Set();
   // Children of this process use its start method (the context module applies it when it loads).

@@ -6,7 +6,6 @@
  * `@mpjs/serialization`.
  */
 import { readFileSync } from 'node:fs';
-import type { Socket } from 'node:net';
 import { defaultCodec } from '@mpjs/serialization';
 import type { StartMethod } from './popen.js';
 
@@ -135,45 +134,6 @@ export function encodeFrame(message: ControlMessage, payload?: Uint8Array): Buff
 export interface Frame {
   message: ControlMessage;
   payload: Buffer;
-}
-
-/** The frames of a control socket, in order, taken by kind. */
-export class ControlFrames {
-  readonly #reader = new FrameReader();
-  readonly #queue: Frame[] = [];
-  #waiting: { kind: ControlMessage['kind']; resolve: (frame: Frame) => void } | null = null;
-
-  constructor(socket: Socket) {
-    socket.on('data', (chunk: Buffer) => {
-      this.#queue.push(...this.#reader.push(chunk));
-      this.#deliver();
-    });
-  }
-
-  /** Whether a frame of this kind has arrived and not been taken. */
-  has(kind: ControlMessage['kind']): boolean {
-    return this.#queue.some((frame) => frame.message.kind === kind);
-  }
-
-  /** The next frame of this kind (frames of other kinds before it are dropped); one caller at a time. */
-  next(kind: ControlMessage['kind']): Promise<Frame> {
-    return new Promise((resolve) => {
-      this.#waiting = { kind, resolve };
-      this.#deliver();
-    });
-  }
-
-  #deliver(): void {
-    const waiting = this.#waiting;
-    if (!waiting) return;
-    while (this.#queue.length > 0) {
-      const frame = this.#queue.shift()!;
-      if (frame.message.kind !== waiting.kind) continue;
-      this.#waiting = null;
-      waiting.resolve(frame);
-      return;
-    }
-  }
 }
 
 /** Reassembles frames from a byte stream. */

@@ -1,7 +1,7 @@
 /** Contexts and start methods, the main-module guard, exec options, the control frames, hooks. */
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { EventEmitter } from 'node:events';
-import type { Socket } from 'node:net';
+import { fstatSync, readSync, writeSync } from 'node:fs';
+import { closeFd, socketpair } from '@mpjs/native';
 import { marker, processesWith, readJson, tempDir } from './helpers.js';
 import { eventually } from '@mpjs/test-utils';
 import {
@@ -26,7 +26,8 @@ import {
   ValueError,
 } from '../src/index.js';
 import { filterExecArgv, getExecArgv } from '../src/exec-options.js';
-import { ControlFrames, encodeFrame, FrameReader, MessageKind, type ControlMessage, type StartMessage } from '../src/messages.js';
+import { ControlChannel } from '../src/control-channel.js';
+import { encodeFrame, FrameReader, MessageKind, type ControlMessage, type StartMessage } from '../src/messages.js';
 import { withBeforeExitHook } from './fixtures/targets.js';
 
 const tmp = tempDir();
@@ -189,25 +190,39 @@ describe('control frames', () => {
   });
 
   it('are taken by kind, in order, whether they arrived before or after they were asked for', async () => {
-    const socket = new EventEmitter() as unknown as Socket;
-    const frames = new ControlFrames(socket);
+    const [parentEnd, childEnd] = socketpair();
+    const send = (bytes: Uint8Array): number => writeSync(parentEnd, bytes);
+    let ends = 0;
+    const channel = new ControlChannel(childEnd, () => ends++);
     const a = encodeFrame({ kind: MessageKind.READY, pid: 1 });
     const b = encodeFrame({ kind: MessageKind.REHEARSAL, code: 3 } as unknown as ControlMessage);
     const c = encodeFrame({ kind: MessageKind.READY, pid: 2 });
-    socket.emit('data', a.subarray(0, 3));
-    const first = frames.next(MessageKind.READY);
-    socket.emit('data', Buffer.concat([a.subarray(3), b.subarray(0, 5)]));
+    send(a.subarray(0, 3));
+    const first = channel.next(MessageKind.READY);
+    send(Buffer.concat([a.subarray(3), b.subarray(0, 5)]));
     expect((await first).message).toEqual({ kind: 'ready', pid: 1 });
-    expect(frames.has(MessageKind.REHEARSAL)).toBe(false);
-    socket.emit('data', Buffer.concat([b.subarray(5), c]));
-    expect(frames.has(MessageKind.REHEARSAL)).toBe(true);
-    expect(frames.has(MessageKind.START)).toBe(false);
+    expect(channel.has(MessageKind.REHEARSAL)).toBe(false);
+    // A frame already sent is there at once, without a turn of the event loop.
+    send(Buffer.concat([b.subarray(5), c]));
+    expect(channel.has(MessageKind.REHEARSAL)).toBe(true);
+    expect(channel.has(MessageKind.START)).toBe(false);
     // Frames of other kinds before the one asked for are passed over.
-    expect((await frames.next(MessageKind.READY)).message).toEqual({ kind: 'ready', pid: 2 });
-    expect(frames.has(MessageKind.REHEARSAL)).toBe(false);
-    const later = frames.next(MessageKind.REHEARSAL);
-    socket.emit('data', encodeFrame({ kind: MessageKind.REHEARSAL, code: 7 } as unknown as ControlMessage));
+    expect((await channel.next(MessageKind.READY)).message).toEqual({ kind: 'ready', pid: 2 });
+    expect(channel.has(MessageKind.REHEARSAL)).toBe(false);
+    const later = channel.next(MessageKind.REHEARSAL);
+    send(encodeFrame({ kind: MessageKind.REHEARSAL, code: 7 } as unknown as ControlMessage));
     expect((await later).message).toEqual({ kind: 'rehearsal', code: 7 });
+    // Frames the channel writes reach the other end whole.
+    channel.write(c);
+    const echoed = Buffer.alloc(c.length + 1);
+    expect(readSync(parentEnd, echoed)).toBe(c.length);
+    expect(new FrameReader().push(echoed.subarray(0, c.length))[0]!.message).toEqual({ kind: 'ready', pid: 2 });
+    // The parent's end closing is reported once, and closes the child's end.
+    expect(ends).toBe(0);
+    closeFd(parentEnd);
+    await channel.ended;
+    expect(ends).toBe(1);
+    expect(() => fstatSync(childEnd)).toThrow(expect.objectContaining({ code: 'EBADF' }));
   });
 });
 
