@@ -136,26 +136,48 @@ export interface Frame {
   payload: Buffer;
 }
 
-/** Reassembles frames from a byte stream. */
+/**
+ * Reassembles frames from a byte stream. Chunks are held as they come and
+ * joined only once enough bytes are there for the next step (the length, the
+ * header, the whole frame): a frame that arrives in many chunks (a large
+ * process object) is copied once, not once per chunk.
+ */
 export class FrameReader {
-  #buffer: Buffer = Buffer.alloc(0);
+  #chunks: Buffer[] = [];
+  #held = 0;
+  /** Bytes needed before the next frame can get further. */
+  #needed = 4;
+  /** The header of the frame being reassembled, once it has arrived. */
+  #header: (ControlMessage & { payloadLength: number }) | null = null;
 
   /** Adds bytes; returns every frame now complete. */
   push(chunk: Buffer): Frame[] {
-    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+    this.#chunks.push(chunk);
+    this.#held += chunk.length;
     const frames: Frame[] = [];
-    for (;;) {
-      if (this.#buffer.length < 4) break;
-      const headerLength = this.#buffer.readUInt32BE(0);
-      if (this.#buffer.length < 4 + headerLength) break;
-      const text = this.#buffer.toString('utf8', 4, 4 + headerLength);
-      const header = JSON.parse(text, fromJson) as ControlMessage & { payloadLength: number };
-      const end = 4 + headerLength + header.payloadLength;
-      if (this.#buffer.length < end) break;
-      const payload = this.#buffer.subarray(4 + headerLength, end);
-      const { payloadLength: _ignored, ...message } = header;
-      frames.push({ message: message as ControlMessage, payload });
-      this.#buffer = this.#buffer.subarray(end);
+    while (this.#held >= this.#needed) {
+      const buffer = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks, this.#held);
+      this.#chunks = [buffer];
+      const headerLength = buffer.readUInt32BE(0);
+      if (this.#header === null) {
+        if (buffer.length < 4 + headerLength) {
+          this.#needed = 4 + headerLength;
+          continue;
+        }
+        this.#header = JSON.parse(buffer.toString('utf8', 4, 4 + headerLength), fromJson) as ControlMessage & { payloadLength: number };
+      }
+      const end = 4 + headerLength + this.#header.payloadLength;
+      if (buffer.length < end) {
+        this.#needed = end;
+        continue;
+      }
+      const { payloadLength: _ignored, ...message } = this.#header;
+      frames.push({ message: message as ControlMessage, payload: buffer.subarray(4 + headerLength, end) });
+      const rest = buffer.subarray(end);
+      this.#chunks = rest.length > 0 ? [rest] : [];
+      this.#held = rest.length;
+      this.#header = null;
+      this.#needed = 4;
     }
     return frames;
   }

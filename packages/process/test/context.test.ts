@@ -1,5 +1,5 @@
 /** Contexts and start methods, the main-module guard, exec options, the control frames, hooks. */
-import { afterAll, describe, expect, it } from '@jest/globals';
+import { afterAll, describe, expect, it, jest } from '@jest/globals';
 import { fstatSync, readSync, writeSync } from 'node:fs';
 import { closeFd, socketpair } from '@mpjs/native';
 import { marker, processesWith, readJson, tempDir } from './helpers.js';
@@ -187,6 +187,24 @@ describe('control frames', () => {
     expect(Buffer.isBuffer(received.authkey)).toBe(true);
     expect(Object.is((received.handles[1]!.meta as { list: number[] }).list[1], -0)).toBe(true);
     expect([...frame!.payload]).toEqual([9, 8, 7]);
+  });
+
+  it('are joined once however many chunks a large frame arrives in', () => {
+    const payload = Buffer.alloc(4 << 20, 7);
+    const frame = encodeFrame({ kind: MessageKind.READY, pid: 3 }, payload);
+    const reader = new FrameReader();
+    const concat = jest.spyOn(Buffer, 'concat');
+    try {
+      const frames = [];
+      for (let at = 0; at < frame.length; at += 1000) frames.push(...reader.push(frame.subarray(at, at + 1000)));
+      expect(frames).toHaveLength(1);
+      expect(frames[0]!.message).toEqual({ kind: 'ready', pid: 3 });
+      expect(frames[0]!.payload.equals(payload)).toBe(true);
+      // Once for the header, once for the whole frame: not once per chunk (4,195 of them).
+      expect(concat.mock.calls.length).toBeLessThanOrEqual(2);
+    } finally {
+      concat.mockRestore();
+    }
   });
 
   it('are taken by kind, in order, whether they arrived before or after they were asked for', async () => {

@@ -26,6 +26,7 @@ import {
   reportIdentity,
   sleep,
   spin,
+  summarizeBytes,
   tryToStartChild,
   type Identity,
 } from './fixtures/targets.js';
@@ -60,6 +61,16 @@ describe.each<StartMethod>(['spawn', 'forkserver'])('Process with start method %
     expect(readJson(out)).toEqual([1, 'two', { three: ['3'] }, { k: 'v', n: null }]);
     expect(p.pid).toEqual(expect.any(Number));
     expect(p.isAlive()).toBe(false);
+  });
+
+  it('passes a large argument whole (the process object arrives in many reads)', async () => {
+    const out = tmp.file(`${method}-large.json`);
+    const bytes = Buffer.alloc(48 << 20);
+    for (let i = 0; i < bytes.length; i += 4093) bytes[i] = i % 251;
+    let sum = 0;
+    for (let i = 0; i < bytes.length; i++) sum = (sum + bytes[i]!) % 1_000_003;
+    expect(await run(ctx.Process({ target: summarizeBytes, args: [out, bytes] }))).toBe(0);
+    expect(readJson(out)).toEqual({ length: 48 << 20, sum });
   });
 
   it('awaits an async target', async () => {
