@@ -240,7 +240,8 @@ async function main(): Promise<void> {
   rt.bootstrapping = true;
 
   let started = false;
-  const control = new ControlChannel(CONTROL_FD, () => {
+  const control = new ControlChannel(CONTROL_FD);
+  void control.ended.then(() => {
     // The parent has exited or died: an idle interpreter just leaves; a running
     // process must not outlive its parent.
     if (!started) process.exit(0);

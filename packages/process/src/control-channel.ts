@@ -20,7 +20,6 @@ export class ControlChannel {
   readonly #watcher: FdWatcher;
   readonly #reader = new FrameReader();
   readonly #queue: Frame[] = [];
-  readonly #onEnd: () => void;
   #chunk: Buffer | null = null;
   #waiting: { kind: ControlMessage['kind']; resolve: (frame: Frame) => void } | null = null;
   #ended = false;
@@ -31,10 +30,8 @@ export class ControlChannel {
     this.#resolveEnded = resolve;
   });
 
-  /** `onEnd` runs once when the parent's end closes, before `ended` resolves. */
-  constructor(fd: number, onEnd: () => void) {
+  constructor(fd: number) {
     this.#fd = fd;
-    this.#onEnd = onEnd;
     // Any event (readable, hang-up, an error) is answered by reading: the read says what happened.
     this.#watcher = new FdWatcher(fd, () => this.#readAvailable());
     this.#watcher.set(READABLE);
@@ -111,7 +108,6 @@ export class ControlChannel {
     } catch {
       // already closed
     }
-    this.#onEnd();
     this.#resolveEnded();
   }
 }

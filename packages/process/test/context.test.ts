@@ -211,7 +211,8 @@ describe('control frames', () => {
     const [parentEnd, childEnd] = socketpair();
     const send = (bytes: Uint8Array): number => writeSync(parentEnd, bytes);
     let ends = 0;
-    const channel = new ControlChannel(childEnd, () => ends++);
+    const channel = new ControlChannel(childEnd);
+    void channel.ended.then(() => ends++);
     const a = encodeFrame({ kind: MessageKind.READY, pid: 1 });
     const b = encodeFrame({ kind: MessageKind.REHEARSAL, code: 3 } as unknown as ControlMessage);
     const c = encodeFrame({ kind: MessageKind.READY, pid: 2 });
@@ -235,7 +236,8 @@ describe('control frames', () => {
     const echoed = Buffer.alloc(c.length + 1);
     expect(readSync(parentEnd, echoed)).toBe(c.length);
     expect(new FrameReader().push(echoed.subarray(0, c.length))[0]!.message).toEqual({ kind: 'ready', pid: 2 });
-    // The parent's end closing is reported once, and closes the child's end.
+    // The parent's end closing is reported, and closes the child's end.
+    await new Promise((resolve) => setImmediate(resolve));
     expect(ends).toBe(0);
     closeFd(parentEnd);
     await channel.ended;
