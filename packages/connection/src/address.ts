@@ -8,8 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ValueError } from '@mpjs/util';
-import { crypto } from './crypto.js';
+import { randomBytes, ValueError } from '@mpjs/util';
 
 /** A TCP address: `[host, port]`. */
 export type InetAddress = readonly [host: string, port: number];
@@ -73,7 +72,7 @@ export function checkAddress(address: Address, family: Family): Address {
 /** A fresh AF_UNIX path in a new private directory (mode 0700), and how to remove both. */
 export function arbitraryUnixAddress(): { path: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'mpjs-'));
-  const path = join(dir, `listener-${crypto().randomBytes(4).toString('hex')}`);
+  const path = join(dir, `listener-${randomBytes(4).toString('hex')}`);
   return { path, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

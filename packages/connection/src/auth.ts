@@ -6,7 +6,7 @@
  * are understood both ways: a bare 16-byte HMAC-MD5 reply is accepted, and a
  * 20-byte legacy challenge is answered with one.
  */
-import { AuthenticationError } from '@mpjs/util';
+import { AuthenticationError, randomBytes } from '@mpjs/util';
 import { kCork, kHasInput, kUncork, type Connection } from './connection.js';
 import { crypto } from './crypto.js';
 
@@ -78,7 +78,7 @@ export function defaultAuthkey(): Buffer {
   if (authkeyProvider) return toKey(authkeyProvider());
   const published = (globalThis as { [AUTHKEY_SLOT]?: unknown })[AUTHKEY_SLOT];
   if (published instanceof Uint8Array) return toKey(published);
-  fallbackAuthkey ??= crypto().randomBytes(32);
+  fallbackAuthkey ??= randomBytes(32);
   return fallbackAuthkey;
 }
 

@@ -21,9 +21,8 @@
  * mpjs peer interprets envelopes.
  */
 import { closeFd, recvFds, sendFds } from '@mpjs/native';
-import { ProtocolError, ValueError } from '@mpjs/util';
+import { ProtocolError, randomBytes, ValueError } from '@mpjs/util';
 import { defaultCodec, type HandleRecord } from '@mpjs/serialization';
-import { crypto } from './crypto.js';
 
 const MAGIC = Buffer.from([0xc1, 0x6d, 0x70, 0x68]);
 const TOKEN_SIZE = 8;
@@ -51,7 +50,7 @@ export function sealEnvelope(handles: readonly HandleRecord[], body: Uint8Array)
       `a message can carry at most ${MAX_HANDLES_PER_MESSAGE} OS handles, this one has ${handles.length}; send them in several messages`,
     );
   }
-  const token = crypto().randomBytes(TOKEN_SIZE);
+  const token = randomBytes(TOKEN_SIZE);
   const descriptions = defaultCodec.encode(handles.map((h) => ({ kind: h.kind, meta: h.meta })));
   const envelope = Buffer.allocUnsafe(PREFIX_SIZE + descriptions.byteLength + body.byteLength);
   MAGIC.copy(envelope, 0);

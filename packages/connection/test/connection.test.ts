@@ -315,7 +315,7 @@ describe('connections over descriptors', () => {
     const { promisify } = await import('node:util');
     const program = fileURLToPath(new URL('./fixtures/no-socket-program.mjs', import.meta.url));
     const { stdout } = await promisify(execFile)(process.execPath, [program], { encoding: 'utf8', timeout: 30_000 });
-    expect(JSON.parse(stdout)).toEqual({ viaPipe: { hello: 'pipe' }, big: 300_000, loadedByConnections: false });
+    expect(JSON.parse(stdout)).toEqual({ viaPipe: { hello: 'pipe' }, big: 300_000, loadedByConnections: false, cryptoForListener: false });
   });
 
   it('left open and idle, do not keep a program alive (plain Node, built package)', async () => {

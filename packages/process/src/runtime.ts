@@ -4,7 +4,7 @@
  * children, and whether the process is still bootstrapping. It lives in a
  * global slot so every copy of this package in one process shares it.
  */
-import { lazyBuiltin } from '@mpjs/util';
+import { lazyBuiltin, randomBytes } from '@mpjs/util';
 import { kAuthkey, kRuntime } from './symbols.js';
 import type { Process } from './process.js';
 import type { ParentProcess } from './parent-process.js';
@@ -62,7 +62,7 @@ export function runtime(): Runtime {
       isChild: false,
       // A child never needs one of its own (it inherits its parent's): made lazily.
       get mainAuthkey(): Buffer {
-        return (mainAuthkey ??= Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(32))));
+        return (mainAuthkey ??= randomBytes(32));
       },
       inheritedStartMethod: null,
       defaultContext: null,

@@ -125,7 +125,9 @@ describe('a spawned child', () => {
     const r = await collect(child);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const { builtins, required } = JSON.parse(r.stdout) as { builtins: string[]; required: string[] };
+    const [childLine, parentLine] = r.stdout.trim().split('\n');
+    const { builtins, required } = JSON.parse(childLine!) as { builtins: string[]; required: string[] };
+    const { parentBuiltins } = JSON.parse(parentLine!) as { parentBuiltins: string[] };
     // What Node loads by itself for an ES module program that imports what the target does.
     const bare = spawn(
       process.execPath,
@@ -143,5 +145,8 @@ describe('a spawned child', () => {
     );
     expect(avoidable).toEqual([]);
     expect(required.filter((file) => file.includes('node-gyp-build'))).toEqual([]);
+    // The parent made an authkey for the child without node:crypto or Web Crypto (about 2 ms
+    // each to load): the kernel's random bytes are read directly.
+    expect(parentBuiltins.filter((name) => /^NativeModule (crypto|internal\/crypto\/webcrypto)$/.test(name))).toEqual([]);
   });
 });

@@ -11,12 +11,9 @@
  * until someone unlinks it.
  */
 import { closeFd, mapSharedMemory, shmOpen, shmUnlink, type NamedSharedMemoryBlock } from '@mpjs/native';
-import { ValueError, lazyBuiltin } from '@mpjs/util';
+import { ValueError, randomBytes } from '@mpjs/util';
 import { describe } from './ctypes.js';
 import { track, untrack } from './resource-tracker.js';
-
-/** Loaded when this process first names a block, not with the package. */
-const crypto = lazyBuiltin<typeof import('node:crypto')>('node:crypto');
 
 /** Options of {@link SharedMemory}, as Python's `SharedMemory(name=None, create=False, size=0, *, track=True)`. */
 export interface SharedMemoryOptions {
@@ -43,7 +40,7 @@ let stateOf: (shm: SharedMemory) => SharedMemoryState;
 
 function freshName(): string {
   // Python's names: 'psm_' and 8 hex digits (14 characters with the slash, for FreeBSD).
-  return `psm_${crypto().randomBytes(4).toString('hex')}`;
+  return `psm_${randomBytes(4).toString('hex')}`;
 }
 
 /**

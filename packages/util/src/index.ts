@@ -37,3 +37,4 @@ export { PollGroup } from './poll-group.js';
 export { WordPoller } from './word-poller.js';
 export type { PollOutcome, PollGroupOptions } from './poll-group.js';
 export { lazyBuiltin } from './lazy-builtin.js';
+export { randomBytes } from './random-bytes.js';
