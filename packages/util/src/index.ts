@@ -1,3 +1,6 @@
+// First: the Node.js version check, before any module of the package takes a built-in.
+import './node-version.js';
+
 export {
   ProcessError,
   BufferTooShort,
