@@ -9,8 +9,9 @@
  * of the event loop.
  */
 import { writeSync } from 'node:fs';
-import { closeFd, FdWatcher, READABLE, readPolling } from '@mpjs/native';
+import { FdWatcher, READABLE, readPolling } from '@mpjs/native';
 import { FrameReader, type ControlMessage, type Frame } from './messages.js';
+import { closeQuietly } from './native.js';
 
 /** Control frames are small; a larger one arrives in several reads. */
 const READ_SIZE = 64 * 1024;
@@ -103,11 +104,7 @@ export class ControlChannel {
   #end(): void {
     this.#ended = true;
     this.#watcher.close();
-    try {
-      closeFd(this.#fd);
-    } catch {
-      // already closed
-    }
+    closeQuietly(this.#fd);
     this.#resolveEnded();
   }
 }

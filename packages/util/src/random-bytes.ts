@@ -20,14 +20,14 @@ const crypto = lazyBuiltin<typeof import('node:crypto')>('node:crypto');
  */
 export function randomBytes(size: number): Buffer {
   if (!Number.isInteger(size) || size < 0) throw new RangeError(`randomBytes: size must be a whole number of bytes, got ${String(size)}`);
-  const bytes = Buffer.allocUnsafe(size);
-  if (size === 0) return bytes;
+  if (size === 0) return Buffer.alloc(0);
   let fd: number;
   try {
     fd = openSync('/dev/urandom', 'r');
   } catch {
     return crypto().randomBytes(size); // a sandbox without /dev: the same bytes, at the module's cost
   }
+  const bytes = Buffer.allocUnsafe(size);
   try {
     for (let filled = 0; filled < size; ) {
       const n = readSync(fd, bytes, filled, size - filled, null);
