@@ -37,6 +37,7 @@ import {
   PollGroup,
   type PollOutcome,
   EOFError,
+  enqueueMicrotask,
   ProtocolError,
   ValueError,
   normalizeTimeout,
@@ -46,6 +47,7 @@ import {
 } from '@mpjs/util';
 import {
   SerializationError,
+  decodeWhenReady,
   defaultCodec,
   registerType,
   type Codec,
@@ -380,20 +382,29 @@ export class Connection implements Waitable, Disposable {
    * Receives one object sent with `send()`. Rejects with `EOFError` when the
    * other end is closed and nothing is left.
    */
-  async recv(): Promise<unknown> {
-    this.#checkClosed();
-    this.#checkReadable();
-    const message = await this.#nextMessage(undefined);
-    if (isEnvelope(message)) {
-      if (!this.#fdChannel) {
-        throw new ProtocolError('received a message with OS handles on a connection that has no fd channel');
-      }
-      const { body, handles, token } = openEnvelope(message);
-      const fds = await this.#fdChannel.receive(token, handles.length);
-      const context: DecodeContext = { handles: handles.map((h, i) => ({ ...h, fd: fds[i]! })) };
-      return this.#codec.decodeAsync(body, context);
+  recv(): Promise<unknown> {
+    try {
+      this.#checkClosed();
+      this.#checkReadable();
+    } catch (error) {
+      return Promise.reject(error);
     }
-    return this.#codec.decodeAsync(message);
+    // Not an async function: a message decoded at once costs no promise of its own.
+    return this.#nextMessage(undefined).then(this.#decodeMessage);
+  }
+
+  readonly #decodeMessage = (message: Buffer): unknown =>
+    isEnvelope(message) ? this.#decodeEnvelope(message) : decodeWhenReady(this.#codec, message);
+
+  /** A message that carries OS handles: its descriptors come over the fd channel. */
+  async #decodeEnvelope(message: Buffer): Promise<unknown> {
+    if (!this.#fdChannel) {
+      throw new ProtocolError('received a message with OS handles on a connection that has no fd channel');
+    }
+    const { body, handles, token } = openEnvelope(message);
+    const fds = await this.#fdChannel.receive(token, handles.length);
+    const context: DecodeContext = { handles: handles.map((h, i) => ({ ...h, fd: fds[i]! })) };
+    return this.#codec.decodeAsync(body, context);
   }
 
   /**
@@ -977,8 +988,10 @@ export class Connection implements Waitable, Disposable {
   #settleSoon(): void {
     if (this.#settleScheduled) return;
     this.#settleScheduled = true;
-    queueMicrotask(() => process.nextTick(this.#settle));
+    enqueueMicrotask(this.#settleNextTick);
   }
+
+  readonly #settleNextTick = (): void => void process.nextTick(this.#settle);
 
   /** Stops reading if, after the microtasks that followed a read, still nobody waits. */
   readonly #settle = (): void => {

@@ -23,6 +23,10 @@ export class AsyncResult<T> {
   /** Made only when someone waits before the outcome is known: most results are read once settled. */
   #done: Promise<void> | undefined;
   #resolveDone: (() => void) | undefined;
+  /** What `get()` returns while pending: one promise of the value, however many callers. */
+  #pendingValue: Promise<T> | undefined;
+  #resolveValue: ((value: T) => void) | undefined;
+  #rejectValue: ((error: unknown) => void) | undefined;
   readonly #callback: ((value: T) => void) | null;
   readonly #errorCallback: ((error: unknown) => void) | null;
 
@@ -63,7 +67,10 @@ export class AsyncResult<T> {
    */
   get(timeout?: Timeout): Promise<T> {
     if (this.#state === 'pending' && (timeout === undefined || timeout === null)) {
-      return this.#settled().then(() => this.#outcome());
+      return (this.#pendingValue ??= new Promise<T>((resolve, reject) => {
+        this.#resolveValue = resolve;
+        this.#rejectValue = reject;
+      }));
     }
     if (this.#state !== 'pending') return this.#outcome();
     return this.wait(timeout).then(() => {
@@ -86,6 +93,8 @@ export class AsyncResult<T> {
     this.#state = ok ? 'ok' : 'failed';
     this.#value = value;
     this.#resolveDone?.();
+    if (ok) this.#resolveValue?.(value as T);
+    else this.#rejectValue?.(value);
     const callback = ok ? this.#callback : this.#errorCallback;
     if (callback) {
       try {

@@ -14,7 +14,7 @@ import { constants as osConstants } from 'node:os';
 import { Pipe } from '@mpjs/connection';
 import { Process, cpuCount, forkserverLearn, type LauncherSource, type StartMethod } from '@mpjs/process';
 import { SerializationError, functionReference } from '@mpjs/serialization';
-import { ProcessError, ValueError, getLogger } from '@mpjs/util';
+import { ProcessError, ValueError, enqueueMicrotask, getLogger } from '@mpjs/util';
 import { AsyncResult, kSettle, type ResultCallbacks } from './async-result.js';
 import { ListJob, defaultChunksize, type Job, type Task } from './jobs.js';
 import { IMapIterator } from './imap.js';
@@ -93,11 +93,24 @@ interface Worker {
   sent: number;
   /** Numbers of the functions this worker already has. */
   readonly functions: Set<number>;
+  /** A `recv()` of this worker's results is under way. */
   reading: boolean;
+  /** Reads the next batch of results (made once per worker: a round trip allocates as little as it can). */
+  readonly read: () => void;
+  /** Tasks {@link Pool.#dispatch} is about to send it, and how many more it takes (kept between rounds: no garbage per result). */
+  outbox: Task[];
+  /** The array `outbox` was while its batch is sent (the two take turns). */
+  sending: Task[];
+  wants: number;
   /** Told to stop (or has reached maxtasksperchild): gets no more tasks. */
   retiring: boolean;
   gone: boolean;
 }
+
+/** How `apply` splits its work: one call, its arguments spread, its value the result. */
+const ONE_CALL = Object.freeze({ chunksize: 1, star: true, single: true });
+/** Options of a call given none (not a fresh object per call: round trips are many). */
+const NO_OPTIONS = Object.freeze({});
 
 let poolCounter = 0;
 /** Option key by which a subclass (ThreadPool) supplies its own way of starting workers. */
@@ -200,7 +213,7 @@ export class Pool implements AsyncDisposable {
   // ---- submitting ------------------------------------------------------------
 
   /** Calls `fn(...args)` in a worker and resolves with its result (rejects with its error). */
-  async apply<A extends unknown[], R>(fn: (...args: A) => R, args?: A, options: ApplyOptions = {}): Promise<Awaited<R>> {
+  async apply<A extends unknown[], R>(fn: (...args: A) => R, args?: A, options: ApplyOptions = NO_OPTIONS): Promise<Awaited<R>> {
     return this.applyAsync(fn, args, options).get();
   }
 
@@ -208,11 +221,11 @@ export class Pool implements AsyncDisposable {
   applyAsync<A extends unknown[], R>(
     fn: (...args: A) => R,
     args?: A,
-    options: ApplyAsyncOptions<Awaited<R>> = {},
+    options: ApplyAsyncOptions<Awaited<R>> = NO_OPTIONS,
   ): AsyncResult<Awaited<R>> {
     checkFunction(fn, 'the task function');
     const list = [...((args ?? []) as unknown[])];
-    return this.#submitList(fn, [list], { chunksize: 1, star: true, single: true }, options);
+    return this.#submitList(fn, [list], ONE_CALL, options);
   }
 
   /** Python's `map`: `fn(item)` for each item, in order, spread over the workers in chunks. */
@@ -357,6 +370,11 @@ export class Pool implements AsyncDisposable {
       this.#initargs,
       this.#maxtasks,
     ]);
+    const onResults = (batch: unknown): void => this.#onResults(worker, batch as ResultBatch);
+    const onLost = (): void => {
+      worker.reading = false;
+      void this.#workerLost(worker);
+    };
     const worker: Worker = {
       process: runner,
       conn: channel,
@@ -367,6 +385,10 @@ export class Pool implements AsyncDisposable {
       sent: 0,
       functions: new Set(),
       reading: false,
+      read: () => void channel.recv().then(onResults, onLost),
+      outbox: [],
+      sending: [],
+      wants: 0,
       retiring: false,
       gone: false,
     };
@@ -438,11 +460,13 @@ export class Pool implements AsyncDisposable {
   #scheduleDispatch(): void {
     if (this.#dispatchScheduled) return;
     this.#dispatchScheduled = true;
-    queueMicrotask(() => {
-      this.#dispatchScheduled = false;
-      this.#dispatch();
-    });
+    enqueueMicrotask(this.#scheduledDispatch);
   }
+
+  readonly #scheduledDispatch = (): void => {
+    this.#dispatchScheduled = false;
+    this.#dispatch();
+  };
 
   /**
    * Hands tasks to workers with room, one round at a time so work spreads
@@ -452,34 +476,32 @@ export class Pool implements AsyncDisposable {
    */
   #dispatch(): void {
     if (this.#state === 'terminate') return;
-    let batches: Map<Worker, Task[]> | undefined;
     let room = 0;
-    let wants: Map<Worker, number> | undefined; // made only when a worker has room: this runs on every result
-    for (const worker of this.#workers) {
-      const free = this.#room(worker);
-      if (free === 0) continue;
-      (wants ??= new Map()).set(worker, free);
-      room += free;
-    }
-    if (!wants) return;
+    for (const worker of this.#workers) room += worker.wants = this.#room(worker);
+    if (room === 0) return;
     let exhausted = false;
     while (room > 0 && !exhausted) {
-      for (const [worker, want] of wants) {
-        if (want === 0) continue;
+      for (const worker of this.#workers) {
+        if (worker.wants === 0) continue;
         const task = this.#nextTask();
         if (!task) {
           exhausted = true;
           break;
         }
-        batches ??= new Map();
-        let batch = batches.get(worker);
-        if (!batch) batches.set(worker, (batch = []));
-        batch.push(task);
-        wants.set(worker, want - 1);
+        worker.outbox.push(task);
+        worker.wants--;
         room--;
       }
     }
-    if (batches) for (const [worker, batch] of batches) this.#send(worker, batch);
+    // Sending may start or lose workers (and dispatch again): each batch leaves its outbox first.
+    for (const worker of this.#workers) {
+      const batch = worker.outbox;
+      if (batch.length === 0) continue;
+      worker.outbox = worker.sending;
+      worker.sending = batch;
+      this.#send(worker, batch);
+      batch.length = 0;
+    }
     if (exhausted) this.#stopIdleWorkers();
   }
 
@@ -539,36 +561,33 @@ export class Pool implements AsyncDisposable {
       this.#workers.delete(worker);
       if (this.#state === 'run' || this.#hasWork()) this.#startWorker();
     }
-    if (!worker.reading) void this.#readLoop(worker);
+    this.#read(worker);
   }
 
-  async #readLoop(worker: Worker): Promise<void> {
+  /** Reads `worker`'s next batch of results, unless a read is under way. */
+  #read(worker: Worker): void {
+    if (worker.reading) return;
     worker.reading = true;
-    try {
-      while (worker.inflight.length > 0) {
-        let batch: ResultBatch;
-        try {
-          batch = (await worker.conn.recv()) as ResultBatch;
-        } catch {
-          await this.#workerLost(worker);
-          return;
-        }
-        const now = performance.now();
-        for (const message of batch) {
-          const task = worker.inflight.shift();
-          if (!task) throw new Error(`pool protocol error: worker ${worker.process.name} answered a task it was not given`);
-          const sentAt = worker.sentAt.shift()!;
-          // The worker's own measure when given: results read together would look instantaneous.
-          worker.lastDuration = message[2] ?? now - Math.max(sentAt, worker.lastResultAt);
-          worker.lastResultAt = now;
-          task.job.chunkDone(task.index, message[0], message[1]);
-        }
-        this.#dispatch();
-      }
-    } finally {
-      worker.reading = false;
+    worker.read();
+  }
+
+  /** The results of `worker`'s oldest tasks arrived. */
+  #onResults(worker: Worker, batch: ResultBatch): void {
+    worker.reading = false;
+    const now = performance.now();
+    for (let i = 0; i < batch.length; i++) {
+      const message = batch[i]!;
+      const task = worker.inflight.shift();
+      if (!task) throw new Error(`pool protocol error: worker ${worker.process.name} answered a task it was not given`);
+      const sentAt = worker.sentAt.shift()!;
+      // The worker's own measure when given: results read together would look instantaneous.
+      worker.lastDuration = message[2] ?? now - Math.max(sentAt, worker.lastResultAt);
+      worker.lastResultAt = now;
+      task.job.chunkDone(task.index, message[0], message[1]);
     }
-    if (worker.retiring) this.#reap(worker);
+    this.#dispatch();
+    if (worker.inflight.length > 0) this.#read(worker);
+    else if (worker.retiring) this.#reap(worker);
   }
 
   #hasWork(): boolean {

@@ -97,7 +97,7 @@ async function finishAsync(
  */
 class Replies {
   readonly #conn: TaskChannel;
-  #held: ResultMessage[] = [];
+  readonly #held: ResultMessage[] = [];
   #since = 0;
 
   constructor(conn: TaskChannel) {
@@ -112,15 +112,17 @@ class Replies {
 
   /** Sends what is held; what cannot be encoded comes back as a MaybeEncodingError instead. */
   readonly flush = (): void => {
-    if (this.#held.length === 0) return;
     const held = this.#held;
-    this.#held = [];
+    if (held.length === 0) return;
     try {
       this.#conn.send(held);
     } catch (error) {
       if (!(error instanceof SerializationError)) throw error;
       // Nothing was sent: send them one by one, so only what cannot be encoded is replaced.
       for (const message of held) sendAlone(this.#conn, message);
+    } finally {
+      // Encoded (or sent alone) by now: the array is free for the next replies.
+      held.length = 0;
     }
   };
 }
@@ -159,8 +161,8 @@ export async function poolWorker(
   }
   const functions = new Map<number, TaskFunction>();
   const replies = new Replies(conn);
-  /** How long the last task of each function took (ms). */
-  const lastDuration = new Map<number, number>();
+  /** How long the last task of each function took (ms), by function number (an array of doubles: no boxing per task). */
+  const lastDuration: number[] = [];
   // A task that calls process.exit() (or throws where nothing catches it) ends the worker: what
   // the tasks before it gave still goes back, so the pool blames the right task.
   const flushAtExit = (): void => {
@@ -181,18 +183,21 @@ export async function poolWorker(
       throw error;
     }
     if (task === null) break;
-    for (const [fnId, fn, calls, star] of task) {
+    for (let i = 0; i < task.length; i++) {
+      const entry = task[i]!;
+      const fnId = entry[0];
+      const fn = entry[1];
       if (fn) functions.set(fnId, fn);
       const known = fn ?? functions.get(fnId);
       if (!known) throw new Error(`pool protocol error: task function #${fnId} was never sent to this worker`);
       // Results are held only across tasks known to be short: none waits behind a long one.
-      if (!((lastDuration.get(fnId) ?? Infinity) < HOLD_MS)) replies.flush();
-      let result = runTask(known, calls, star);
+      if (!((lastDuration[fnId] ?? Infinity) < HOLD_MS)) replies.flush();
+      let result = runTask(known, entry[2], entry[3]);
       if (!Array.isArray(result)) {
         replies.flush(); // nothing is held while this worker waits
         result = await result;
       }
-      lastDuration.set(fnId, result[2] ?? Infinity);
+      lastDuration[fnId] = result[2] ?? Infinity;
       replies.add(result);
       completed++;
     }

@@ -1,6 +1,6 @@
 export type { Codec, DecodeContext, EncodeContext, HandleRecord } from './codec.js';
 export { isCodec } from './codec.js';
-export { defaultCodec } from './default-codec.js';
+export { decodeWhenReady, defaultCodec } from './default-codec.js';
 export { jsonCodec } from './json-codec.js';
 export { v8Codec } from './v8-codec.js';
 export { registerConstructor, registerType } from './registry.js';

@@ -23,6 +23,9 @@ interface Latin1 {
   utf8Slice(start: number, end: number): string;
 }
 
+/** Arrays of up to this many elements are allocated at their size. */
+const PRESIZED_ARRAY = 16;
+
 /** Short map keys recur in every message: decode each byte sequence once. */
 const keyCache: Array<{ bytes: Uint8Array; key: string } | undefined> = new Array(4096);
 
@@ -36,9 +39,12 @@ export class Reader {
   private pos = 0;
   private end: number;
   private readonly refs: unknown[] = [];
-  /** Filled by {@link scan}: modules that must be imported, and those only error classes need. */
-  readonly required = new Set<string>();
-  readonly optional = new Set<string>();
+  /**
+   * Filled by {@link scan}: modules that must be imported, and those only
+   * error classes need (made on first use: most messages refer to none).
+   */
+  required: Set<string> | undefined;
+  optional: Set<string> | undefined;
 
   constructor(
     bytes: Uint8Array,
@@ -285,15 +291,17 @@ export class Reader {
 
   private readArray(n: number): unknown[] {
     if (n > this.end - this.pos) throw this.truncated();
-    const array: unknown[] = [];
+    // A short array is made at its size (a growing one takes room for 16 at once); a long one grows
+    // as its elements arrive, so nested arrays that each claim the rest of the message allocate nothing.
+    const array: unknown[] = n <= PRESIZED_ARRAY ? new Array<unknown>(n) : [];
     this.refs.push(array);
     const src = this.src;
     for (let i = 0; i < n; i++) {
       // A hole (fixext 1 of type Hole) leaves the index empty.
       if (src[this.pos] === 0xd4 && src[this.pos + 1] === ExtType.Hole && this.pos + 3 <= this.end) {
         this.pos += 3;
-        array.length++;
-      } else array.push(this.read());
+        if (array.length === i) array.length++;
+      } else array[i] = this.read();
     }
     return array;
   }
@@ -806,18 +814,18 @@ export class Reader {
     if (type === ExtType.Function || type === ExtType.Instance || type === ExtType.Reduce) {
       const module = this.readString('a module');
       const name = this.readString('an export name');
-      if (!isReferenceLoaded(module, name)) this.required.add(module);
+      if (!isReferenceLoaded(module, name)) (this.required ??= new Set()).add(module);
     } else if (type === ExtType.Registered) {
       const name = this.readString('a registered type name');
       const module = this.read();
-      if (typeof module === 'string' && !registeredTypeByName(name)) this.required.add(module);
+      if (typeof module === 'string' && !registeredTypeByName(name)) (this.required ??= new Set()).add(module);
     } else if (type === ExtType.Error) {
       const n = this.readMapHeader();
       for (let i = 0; i < n; i++) {
         const key = this.readString('an error field name');
         if (key === 'classes') {
           const classes = this.read();
-          for (const [module, name] of candidateReferences(classes)) if (!isReferenceLoaded(module, name)) this.optional.add(module);
+          for (const [module, name] of candidateReferences(classes)) if (!isReferenceLoaded(module, name)) (this.optional ??= new Set()).add(module);
         } else this.skip();
       }
     }

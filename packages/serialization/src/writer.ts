@@ -150,17 +150,26 @@ function builtinRefusal(value: object): string | undefined {
   return undefined;
 }
 
+/** Objects a message may hold before its writer looks them up in a Map rather than a list. */
+const SEARCHED_OBJECTS = 32;
+/** The list of objects of the last message, emptied, for the next one (as the slab is). */
+let spareObjects: Array<object | undefined> | null = null;
+
 /** Encodes one value into MessagePack. One instance per `encode` call. */
 export class Writer {
   private buf: Buffer;
   private view: DataView;
   private pos: number;
   private start: number;
-  /** object → its index in pre-order. */
-  private readonly seen = new Map<object, number>();
+  /** Objects written so far (the first `count`), in pre-order: a later reference to one is written as its index. */
+  private readonly objects: Array<object | undefined>;
   private count = 0;
+  /** object → its index, made once there are too many objects to search `objects` (most messages hold a few). */
+  private index: Map<object, number> | undefined;
 
   constructor(private readonly context: EncodeContext | undefined) {
+    this.objects = spareObjects ?? [];
+    spareObjects = null;
     if (slab !== null) {
       this.buf = slab;
       this.view = slabView!;
@@ -186,8 +195,13 @@ export class Writer {
     return out;
   }
 
-  /** Hands the slab back for the next encode (unless too little or too much of it is left). */
+  /** Hands the slab back for the next encode (unless too little or too much of it is left), and the object list. */
   private release(next: number): void {
+    if (this.index === undefined) {
+      // A short list (a large one, indexed, is left to the collector).
+      this.forget(0);
+      spareObjects = this.objects;
+    }
     if (this.buf.length - next >= 1024 && this.buf.length <= 4 * SLAB_SIZE) {
       slab = this.buf;
       slabView = this.view;
@@ -413,17 +427,34 @@ export class Writer {
   }
 
   private writeObject(o: object): void {
-    const index = this.seen.get(o);
-    if (index !== undefined) {
+    // Past `count` the list holds nothing (undefined), which no object equals.
+    const index = this.index !== undefined ? (this.index.get(o) ?? -1) : this.objects.indexOf(o);
+    if (index >= 0) {
       this.writeRef(index);
       return;
     }
-    this.seen.set(o, this.count++);
+    this.remember(o);
     const proto = Object.getPrototypeOf(o) as object | null;
     if (proto === Object.prototype) this.writePlain(o as Record<string, unknown>);
     else if (proto === Array.prototype) this.writeArray(o as unknown[]);
     else if (proto === Buffer.prototype) this.writeBin(o as Buffer);
     else this.writeSpecial(o, proto);
+  }
+
+  private remember(o: object): void {
+    const index = this.count++;
+    this.objects[index] = o;
+    if (this.index !== undefined) this.index.set(o, index);
+    else if (index === SEARCHED_OBJECTS) this.index = new Map(this.objects.map((object, i) => [object!, i]));
+  }
+
+  /** Drops the objects from index `count` on (a part that was written again as a description). */
+  private forget(count: number): void {
+    for (let i = count; i < this.count; i++) {
+      this.index?.delete(this.objects[i]!);
+      this.objects[i] = undefined;
+    }
+    this.count = count;
   }
 
   private writeRef(index: number): void {
@@ -786,8 +817,7 @@ export class Writer {
     } catch (error) {
       if (!(error instanceof SerializationError)) throw error;
       this.pos = this.start + pos;
-      this.count = count;
-      for (const [object, index] of this.seen) if (index >= count) this.seen.delete(object);
+      this.forget(count);
       if (this.context && handles !== undefined) this.context.handles.length = handles;
       this.writeString(`[${what} not sent: ${error.reason || error.message}]`);
     }

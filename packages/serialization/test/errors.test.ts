@@ -199,6 +199,23 @@ describe('user error classes', () => {
     expect(back.fine).toStrictEqual([1, { ok: true }]);
     expect(back.callback).toMatch(/^\[callback not sent: arrow function "callback" is not exported from .*errors\.test\.ts; export it/);
   });
+
+  it.each([
+    ['a few objects', 0],
+    ['more objects than a writer searches without an index', 40],
+  ])('objects written before a property failed are written again when met later (%s)', (_label, before) => {
+    const shared = { s: 1 };
+    const error = Object.assign(new Error('partly sent'), {
+      many: Array.from({ length: before }, (_, i) => ({ i })),
+      broken: { shared, callback: () => 1 },
+      later: [shared, shared],
+    });
+    const back = roundTrip(error);
+    expect(back.broken).toMatch(/^\[broken not sent: /);
+    expect(back.later[0]).toStrictEqual({ s: 1 });
+    expect(back.later[1]).toBe(back.later[0]);
+    expect(back.many).toHaveLength(before);
+  });
 });
 
 describe('encodeError / decodeError', () => {

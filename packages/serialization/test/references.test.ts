@@ -3,7 +3,17 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { inspectorStats } from '../src/inspector-lookup.js';
-import { defaultCodec, DecodeError, ExtType, functionReference, registerModuleExports, resolveReference, SerializationError } from '../src/index.js';
+import {
+  decodeWhenReady,
+  defaultCodec,
+  DecodeError,
+  ExtType,
+  functionReference,
+  jsonCodec,
+  registerModuleExports,
+  resolveReference,
+  SerializationError,
+} from '../src/index.js';
 import * as declared from './fixtures/declared.js';
 import defaultExport, {
   addOne,
@@ -24,6 +34,7 @@ const { encode, decode, decodeAsync } = defaultCodec;
 const fixtures = join(fileURLToPath(new URL('.', import.meta.url)), 'fixtures');
 const tasksUrl = pathToFileURL(join(fixtures, 'tasks.ts')).href;
 const lazyUrl = pathToFileURL(join(fixtures, 'lazy.ts')).href;
+const plainModuleUrl = pathToFileURL(join(fixtures, 'plain-module.mjs')).href;
 
 function roundTrip<T>(value: T): T {
   return decode(encode(value)) as T;
@@ -270,6 +281,22 @@ describe('decode vs decodeAsync', () => {
     )) as Error;
     expect(error).toBeInstanceOf(TypeError);
     expect(error.name).toBe('GoneError');
+  });
+
+  it('decodeWhenReady() returns the value itself when nothing must be imported, else a promise of it', async () => {
+    const plain = decodeWhenReady(defaultCodec, encode({ n: [1, 2], fn: addOne }));
+    expect(plain).not.toBeInstanceOf(Promise);
+    expect(plain).toStrictEqual({ n: [1, 2], fn: addOne });
+    // This test file does not import the module, so the first decode imports it.
+    const bytes = ext(ExtType.Function, plainModuleUrl, 'square');
+    const pending = decodeWhenReady(defaultCodec, bytes);
+    expect(pending).toBeInstanceOf(Promise);
+    const square = (await pending) as (x: number) => number;
+    expect(square(7)).toBe(49);
+    expect(decodeWhenReady(defaultCodec, bytes)).toBe(square);
+    // Another codec answers as its decodeAsync does; a broken message throws as decode does.
+    await expect(decodeWhenReady(jsonCodec, jsonCodec.encode([1]))).resolves.toEqual([1]);
+    expect(() => decodeWhenReady(defaultCodec, Uint8Array.from([0xc1]))).toThrow(DecodeError);
   });
 
   it('decodeAsync() fails clearly when a function module cannot be imported', async () => {

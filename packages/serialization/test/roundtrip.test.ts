@@ -105,6 +105,15 @@ describe('plain values', () => {
     const trailing = roundTrip([1, ,]);
     expect(trailing).toHaveLength(2);
     expect(1 in trailing).toBe(false);
+    // Long arrays are read differently from short ones: holes survive there too.
+    const long: unknown[] = Array.from({ length: 40 }, (_, i) => i);
+    delete long[0];
+    delete long[17];
+    delete long[39];
+    const longBack = roundTrip(long);
+    expect(longBack).toHaveLength(40);
+    expect([0 in longBack, 17 in longBack, 39 in longBack, 38 in longBack]).toEqual([false, false, false, true]);
+    expect(longBack[16]).toBe(16);
   });
 
   it('nested objects and arrays keep key order, including integer-like keys', () => {
@@ -276,6 +285,18 @@ describe('references and cycles', () => {
     expect(ba.b).toBe(bb);
     expect(bb.a).toBe(ba);
     expect(broot).toBe(back);
+  });
+
+  it('references on both sides of the object count where a writer starts indexing, and none across messages', () => {
+    const objects = Array.from({ length: 40 }, (_, i) => ({ i }));
+    const back = roundTrip({ objects, again: [objects[0], objects[31], objects[32], objects[39]] });
+    expect(back.again.map((o) => back.objects.indexOf(o))).toEqual([0, 31, 32, 39]);
+    // The next message starts with no objects known: one seen by the previous encode is written in full.
+    const seenBefore = { seen: 'before' };
+    encode([{}, {}, {}, seenBefore]);
+    const next = roundTrip([seenBefore, seenBefore]);
+    expect(next[0]).toStrictEqual({ seen: 'before' });
+    expect(next[1]).toBe(next[0]);
   });
 
   it('references beyond 255 and 65535 objects', () => {

@@ -37,6 +37,7 @@ export { waitReady, isWaitable } from './waitable.js';
 export type { Waitable } from './waitable.js';
 export { POLL_MICROS, PollBackoff } from './poll-budget.js';
 export { PollGroup } from './poll-group.js';
+export { enqueueMicrotask } from './microtask.js';
 export { WordPoller } from './word-poller.js';
 export type { PollOutcome, PollGroupOptions } from './poll-group.js';
 export { lazyBuiltin } from './lazy-builtin.js';

@@ -3,6 +3,7 @@
  * ports of a thread pool…), polled together for a moment before they are left
  * to the event loop: see `POLL_MICROS`.
  */
+import { enqueueMicrotask } from './microtask.js';
 import { POLL_MICROS, PollBackoff } from './poll-budget.js';
 
 /** What one poll of a waiter came to. */
@@ -28,6 +29,7 @@ export class PollGroup<T> {
   readonly #waiting = new Set<T>();
   readonly #options: PollGroupOptions<T>;
   #scheduled = false;
+  readonly #polled: Array<T | undefined> = [];
 
   constructor(options: PollGroupOptions<T>) {
     this.#options = options;
@@ -44,7 +46,7 @@ export class PollGroup<T> {
     this.#waiting.add(waiter);
     if (this.#scheduled) return;
     this.#scheduled = true;
-    queueMicrotask(this.#pollWaiting);
+    enqueueMicrotask(this.#pollWaiting);
   }
 
   /** Stops polling `waiter` (it was closed). */
@@ -60,11 +62,21 @@ export class PollGroup<T> {
    */
   readonly #pollWaiting = (): void => {
     this.#scheduled = false;
-    const { poll, backoff, yieldCpu } = this.#options;
-    const polled: Array<T | undefined> = [];
+    const { backoff } = this.#options;
+    // One array for every round (emptied after): a round trip leaves no garbage here.
+    const polled = this.#polled;
     for (const waiter of this.#waiting) if (backoff(waiter).shouldPoll()) polled.push(waiter);
+    if (polled.length === 0) return;
+    try {
+      this.#pollRound(polled);
+    } finally {
+      polled.length = 0;
+    }
+  };
+
+  #pollRound(polled: Array<T | undefined>): void {
+    const { poll, backoff, yieldCpu } = this.#options;
     let left = polled.length;
-    if (left === 0) return;
     const stop = performance.now() + POLL_MICROS / 1000;
     for (;;) {
       for (let i = 0; i < polled.length; i++) {
@@ -86,5 +98,5 @@ export class PollGroup<T> {
       yieldCpu(); // on a busy machine, the partner may be waiting for this CPU
     }
     for (const waiter of polled) if (waiter !== undefined) backoff(waiter).miss();
-  };
+  }
 }
