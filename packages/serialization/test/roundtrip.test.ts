@@ -290,7 +290,7 @@ describe('references and cycles', () => {
   it('references on both sides of the object count where a writer starts indexing, and none across messages', () => {
     const objects = Array.from({ length: 40 }, (_, i) => ({ i }));
     const back = roundTrip({ objects, again: [objects[0], objects[31], objects[32], objects[39]] });
-    expect(back.again.map((o) => back.objects.indexOf(o))).toEqual([0, 31, 32, 39]);
+    expect(back.again.map((o) => back.objects.indexOf(o!))).toEqual([0, 31, 32, 39]);
     // The next message starts with no objects known: one seen by the previous encode is written in full.
     const seenBefore = { seen: 'before' };
     encode([{}, {}, {}, seenBefore]);
