@@ -291,17 +291,20 @@ export class Reader {
 
   private readArray(n: number): unknown[] {
     if (n > this.end - this.pos) throw this.truncated();
-    // A short array is made at its size (a growing one takes room for 16 at once); a long one grows
-    // as its elements arrive, so nested arrays that each claim the rest of the message allocate nothing.
-    const array: unknown[] = n <= PRESIZED_ARRAY ? new Array<unknown>(n) : [];
+    // Made at its size up to PRESIZED_ARRAY elements (a growing array takes room for 16 at once); past
+    // that it grows as its elements arrive, so nested arrays that each claim the rest of the message
+    // allocate nothing. Every array starts the same way, so decoding code sees one kind of array.
+    const presized = Math.min(n, PRESIZED_ARRAY);
+    const array = new Array<unknown>(presized);
     this.refs.push(array);
     const src = this.src;
     for (let i = 0; i < n; i++) {
       // A hole (fixext 1 of type Hole) leaves the index empty.
       if (src[this.pos] === 0xd4 && src[this.pos + 1] === ExtType.Hole && this.pos + 3 <= this.end) {
         this.pos += 3;
-        if (array.length === i) array.length++;
-      } else array[i] = this.read();
+        if (i >= presized) array.length++;
+      } else if (i < presized) array[i] = this.read();
+      else array.push(this.read()); // past the end by push: a store there would undo optimized code
     }
     return array;
   }

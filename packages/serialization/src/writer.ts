@@ -197,11 +197,9 @@ export class Writer {
 
   /** Hands the slab back for the next encode (unless too little or too much of it is left), and the object list. */
   private release(next: number): void {
-    if (this.index === undefined) {
-      // A short list (a large one, indexed, is left to the collector).
-      this.forget(0);
-      spareObjects = this.objects;
-    }
+    // The list holds SEARCHED_OBJECTS objects at most: empty it for the next message (a Map is left to the collector).
+    for (let i = 0; i < Math.min(this.count, SEARCHED_OBJECTS); i++) this.objects[i] = undefined;
+    spareObjects = this.objects;
     if (this.buf.length - next >= 1024 && this.buf.length <= 4 * SLAB_SIZE) {
       slab = this.buf;
       slabView = this.view;
@@ -443,17 +441,28 @@ export class Writer {
 
   private remember(o: object): void {
     const index = this.count++;
-    this.objects[index] = o;
-    if (this.index !== undefined) this.index.set(o, index);
-    else if (index === SEARCHED_OBJECTS) this.index = new Map(this.objects.map((object, i) => [object!, i]));
+    if (this.index !== undefined) {
+      this.index.set(o, index);
+      return;
+    }
+    if (index === SEARCHED_OBJECTS) {
+      // Too many to search: from here on, a Map (and the list stays as it is).
+      this.index = new Map(this.objects.map((object, i) => [object!, i]));
+      this.index.set(o, index);
+      return;
+    }
+    // Growing by push: a store past the end would undo optimized code whenever a message holds more objects than any before.
+    if (index === this.objects.length) this.objects.push(o);
+    else this.objects[index] = o;
   }
 
   /** Drops the objects from index `count` on (a part that was written again as a description). */
   private forget(count: number): void {
-    for (let i = count; i < this.count; i++) {
-      this.index?.delete(this.objects[i]!);
-      this.objects[i] = undefined;
+    if (this.index !== undefined) {
+      for (const [object, index] of this.index) if (index >= count) this.index.delete(object);
+      if (count <= SEARCHED_OBJECTS) this.index = undefined;
     }
+    for (let i = count; i < Math.min(this.count, SEARCHED_OBJECTS); i++) this.objects[i] = undefined;
     this.count = count;
   }
 
