@@ -26,9 +26,9 @@
  * (`FdWatcher` in @mpjs/native). A `net.Socket` given by the caller is read
  * through its 'data' events.
  */
-import { readSync, writeSync, writevSync } from 'node:fs';
+import { writeSync, writevSync } from 'node:fs';
 import type net from 'node:net';
-import { FdWatcher, READABLE, WRITABLE, closeFd, readPolling, schedYield, setNonBlocking } from '@mpjs/native';
+import { FdWatcher, READABLE, WRITABLE, closeFd, readPolling, readSome, schedYield, setNonBlocking } from '@mpjs/native';
 import {
   BufferTooShort,
   lazyBuiltin,
@@ -855,12 +855,7 @@ export class Connection implements Waitable, Disposable {
         this.#plainFd = true;
       }
     }
-    try {
-      return readSync(this.#fd, target);
-    } catch (error) {
-      if (isWouldBlock(error)) return null;
-      throw error;
-    }
+    return readSome(this.#fd, target);
   }
 
   /** Error for the head reader if it cannot be served: a known-too-long frame, the end, a broken stream. */

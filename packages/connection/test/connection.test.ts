@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { fstatSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
   BufferTooShort,
@@ -159,6 +160,31 @@ describe('Pipe and Connection', () => {
     expect(await r.recv()).toEqual({ one: 'way' });
     r.close();
     w.close();
+  });
+
+  it('Pipe(false) sits on an OS pipe, as in CPython, and still carries large messages, handles and the end', async () => {
+    const [r, w] = Pipe(false, { readAhead: true });
+    expect([fstatSync(r.fileno()).isFIFO(), fstatSync(w.fileno()).isFIFO()]).toEqual([true, true]);
+    // Far beyond the 64 KiB an OS pipe holds: the rest is written as the reader drains it.
+    const large = Buffer.alloc(3 * 1024 * 1024, 7);
+    large[large.length - 1] = 9;
+    w.sendBytes(large);
+    w.send('after');
+    const back = await r.recvBytes();
+    expect([back.length, back[0], back[back.length - 1]]).toEqual([large.length, 7, 9]);
+    expect(await r.recv()).toBe('after');
+    // A Connection sent through it arrives as a working end.
+    const [a, b] = pipe();
+    w.send(b);
+    b.close();
+    const received = (await r.recv()) as Connection;
+    a.send('through');
+    expect(await received.recv()).toBe('through');
+    received.close();
+    a.close();
+    w.close();
+    await expect(r.recv()).rejects.toBeInstanceOf(EOFError);
+    r.close();
   });
 
   it('poll() checks at once, waits for a timeout, or forever with null', async () => {

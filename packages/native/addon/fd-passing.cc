@@ -1,4 +1,4 @@
-// Unix sockets and file descriptors: socketpair, and sendmsg/recvmsg with
+// Unix sockets and file descriptors: socketpair, pipe, and sendmsg/recvmsg with
 // SCM_RIGHTS. Async receives are src/fd-passing.ts's: an FdWatcher
 // (fd-watch.cc) says when the socket is readable, then one receive that does
 // not wait.
@@ -29,6 +29,9 @@ namespace os {
 int SocketPair(int fds[2]) {
   return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0 ? 0 : -errno;
 }
+
+// A pipe, read end first, both ends close-on-exec; 0 or -errno.
+int MakePipe(int fds[2]) { return pipe2(fds, O_CLOEXEC) == 0 ? 0 : -errno; }
 
 // A second descriptor for what `fd` refers to, close-on-exec; or -errno.
 int DupCloexec(int fd) {
@@ -128,6 +131,7 @@ int64_t RecvWithFds(int sock, size_t max_fds, size_t max_bytes, Received* out) {
 
 #else
 int SocketPair(int*) { return -ENOSYS; }
+int MakePipe(int*) { return -ENOSYS; }
 int DupCloexec(int) { return -ENOSYS; }
 int WaitReadable(int, int) { return -ENOSYS; }
 int64_t SendWithFds(int, const int*, size_t, const uint8_t*, size_t) { return -ENOSYS; }
@@ -167,6 +171,16 @@ void SocketPair(const FunctionCallbackInfo<Value>& args) {
   Isolate* isolate = args.GetIsolate();
   int fds[2];
   int rc = os::SocketPair(fds);
+  if (rc < 0) return ReturnNumber(args, rc);
+  Local<Value> items[] = {v8::Integer::New(isolate, fds[0]), v8::Integer::New(isolate, fds[1])};
+  args.GetReturnValue().Set(v8::Array::New(isolate, items, 2));
+}
+
+// pipe() -> [readFd, writeFd] | -errno
+void MakePipe(const FunctionCallbackInfo<Value>& args) {
+  Isolate* isolate = args.GetIsolate();
+  int fds[2];
+  int rc = os::MakePipe(fds);
   if (rc < 0) return ReturnNumber(args, rc);
   Local<Value> items[] = {v8::Integer::New(isolate, fds[0]), v8::Integer::New(isolate, fds[1])};
   args.GetReturnValue().Set(v8::Array::New(isolate, items, 2));
@@ -218,6 +232,7 @@ void RecvFdsSync(const FunctionCallbackInfo<Value>& args) {
 
 void InitFdPassing(Local<Context> context, Local<Object> exports) {
   SetMethod(context, exports, "socketpair", SocketPair);
+  SetMethod(context, exports, "pipe", MakePipe);
   SetMethod(context, exports, "dupFd", DupFd);
   SetMethod(context, exports, "sendFds", SendFds);
   SetMethod(context, exports, "recvFdsSync", RecvFdsSync);

@@ -14,6 +14,7 @@
 #include <sched.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <unistd.h>
 #endif
 
 namespace mpjs {
@@ -53,9 +54,20 @@ int64_t ReadPolling(int fd, uint8_t* data, size_t length, int64_t budget_ns) {
 
 int Yield() { return sched_yield() == 0 ? 0 : -errno; }
 
+// One read(2) of `fd` (a pipe or any descriptor in non-blocking mode): bytes
+// read (0 at end of file), or -errno (-EAGAIN: nothing there now).
+int64_t ReadSome(int fd, uint8_t* data, size_t length) {
+  for (;;) {
+    ssize_t n = read(fd, data, length);
+    if (n >= 0) return n;
+    if (errno != EINTR) return -errno;
+  }
+}
+
 #else
 int64_t ReadPolling(int, uint8_t*, size_t, int64_t) { return -ENOSYS; }
 int Yield() { return -ENOSYS; }
+int64_t ReadSome(int, uint8_t*, size_t) { return -ENOSYS; }
 #endif
 }  // namespace os
 
@@ -73,6 +85,15 @@ void ReadPolling(const FunctionCallbackInfo<Value>& args) {
   ReturnNumber(args, static_cast<double>(os::ReadPolling(IntArg(args, 0), data, length, budget_ns)));
 }
 
+// readSome(fd, target: Uint8Array) -> bytes read | -errno
+void ReadSome(const FunctionCallbackInfo<Value>& args) {
+  if (!args[1]->IsUint8Array()) return ThrowBadArgument(args.GetIsolate(), "readSome", "a target that is not a Uint8Array");
+  size_t length = node::Buffer::Length(args[1]);
+  if (length == 0) return ReturnNumber(args, -EINVAL);
+  uint8_t* data = reinterpret_cast<uint8_t*>(node::Buffer::Data(args[1]));
+  ReturnNumber(args, static_cast<double>(os::ReadSome(IntArg(args, 0), data, length)));
+}
+
 // schedYield() -> 0 | -errno
 void SchedYield(const FunctionCallbackInfo<Value>& args) { ReturnNumber(args, os::Yield()); }
 
@@ -81,6 +102,7 @@ void SchedYield(const FunctionCallbackInfo<Value>& args) { ReturnNumber(args, os
 void InitPolledRead(v8::Local<v8::Context> context, v8::Local<v8::Object> exports) {
   SetMethod(context, exports, "readPolling", ReadPolling);
   SetMethod(context, exports, "schedYield", SchedYield);
+  SetMethod(context, exports, "readSome", ReadSome);
 }
 
 }  // namespace mpjs

@@ -62,6 +62,8 @@ export interface NativeBinding {
 
   /** `socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC)`: the two fds, or -errno. */
   socketpair(): [number, number] | number;
+  /** `pipe2(O_CLOEXEC)`: [read end, write end], or -errno. */
+  pipe(): [number, number] | number;
   /** `fcntl(fd, F_DUPFD_CLOEXEC, 0)`: the new fd, or -errno. */
   dupFd(fd: number): number;
   /** Sends all of `data` with `fds` attached to its first byte: bytes sent, or -errno. */
@@ -92,6 +94,8 @@ export interface NativeBinding {
 
   /** `recv(fd, MSG_DONTWAIT)` into `target`, retried while nothing is there for up to `budgetMicros`: bytes (0: end), or -errno (-EAGAIN: nothing in time). */
   readPolling(fd: number, target: Uint8Array, budgetMicros: number): number;
+  /** One `read(fd)` into `target`: bytes (0: end of file), or -errno (-EAGAIN: nothing there). */
+  readSome(fd: number, target: Uint8Array): number;
   /** `_exit(code)`: ends the process at once. */
   exitImmediately(code: number): never;
   /** `sched_yield()`: 0 or -errno. */

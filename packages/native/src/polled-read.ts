@@ -40,6 +40,26 @@ export function readPolling(fd: number, target: Uint8Array, budgetMicros: number
 }
 
 /**
+ * One `read(2)` of `fd` into `target`, for descriptors that are not sockets
+ * (a pipe, a FIFO), which {@link readPolling} refuses. The descriptor must be
+ * in non-blocking mode, or the read waits for data.
+ *
+ * @returns The number of bytes read, `0` at the end of the file, or `null`
+ *   if nothing is there now.
+ * @throws A system error (with `code`, e.g. `'EBADF'`) if the read fails.
+ */
+export function readSome(fd: number, target: Uint8Array): number | null {
+  const fn = 'readSome';
+  checkFd(fn, 'fd', fd);
+  if (!(target instanceof Uint8Array)) throw new TypeError(`${fn}: "target" must be a Uint8Array, got ${describe(target)}`);
+  if (target.byteLength === 0) throw new RangeError(`${fn}: "target" is empty: give it room for at least one byte`);
+  const rc = native.readSome(fd, target);
+  if (rc >= 0) return rc;
+  if (rc === -constants.errno.EAGAIN) return null;
+  throw systemError(rc, 'read');
+}
+
+/**
  * Lets another runnable thread or process on this CPU run first
  * (`sched_yield`); returns at once when there is none. For polling loops: on
  * a busy machine the peer being waited for may be waiting for this very CPU.

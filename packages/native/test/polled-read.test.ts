@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { closeSync, openSync, writeSync } from 'node:fs';
-import { closeFd, readPolling, socketpair } from '../src/index.js';
+import { closeSync, fstatSync, openSync, writeSync } from 'node:fs';
+import { closeFd, pipe, readPolling, readSome, setNonBlocking, socketpair } from '../src/index.js';
 
 describe('readPolling', () => {
   it('reads what is there, returns null when nothing comes within the budget, 0 at the end', () => {
@@ -69,6 +69,48 @@ describe('readPolling', () => {
     } finally {
       closeFd(a);
       closeFd(b);
+    }
+  });
+});
+
+describe('pipe and readSome', () => {
+  it('a pipe carries bytes one way; readSome reads what is there, null when nothing is, 0 at the end', () => {
+    const [r, w] = pipe();
+    try {
+      expect(fstatSync(r).isFIFO()).toBe(true);
+      expect(fstatSync(w).isFIFO()).toBe(true);
+      // The other direction is closed to the caller: the read end refuses writes.
+      expect(() => writeSync(r, Buffer.from('x'))).toThrow(expect.objectContaining({ code: 'EBADF' }) as unknown as Error);
+      setNonBlocking(r);
+      const target = Buffer.alloc(16);
+      expect(readSome(r, target)).toBeNull();
+      writeSync(w, Buffer.from('hello'));
+      expect(readSome(r, target)).toBe(5);
+      expect(target.subarray(0, 5).toString()).toBe('hello');
+      // readPolling refuses a pipe: readSome is the read for it.
+      expect(() => readPolling(r, target, 0)).toThrow(expect.objectContaining({ code: 'ENOTSOCK' }) as unknown as Error);
+      writeSync(w, Buffer.from('abcdef'));
+      const backing = Buffer.alloc(10, 0x2e);
+      expect(readSome(r, backing.subarray(3, 7))).toBe(4);
+      expect(backing.toString()).toBe('...abcd...');
+      closeFd(w);
+      expect(readSome(r, target)).toBe(2);
+      expect(readSome(r, target)).toBe(0);
+    } finally {
+      closeFd(r);
+    }
+    expect(() => readSome(r, Buffer.alloc(4))).toThrow(expect.objectContaining({ code: 'EBADF' }) as unknown as Error);
+  });
+
+  it('rejects bad arguments with clear errors', () => {
+    const [r, w] = pipe();
+    try {
+      expect(() => readSome(r, Buffer.alloc(0))).toThrow(/"target" is empty/);
+      expect(() => readSome(r, 'x' as unknown as Uint8Array)).toThrow(/"target" must be a Uint8Array/);
+      expect(() => readSome(-1, Buffer.alloc(4))).toThrow(/fd/);
+    } finally {
+      closeFd(r);
+      closeFd(w);
     }
   });
 });

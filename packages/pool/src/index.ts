@@ -5,7 +5,7 @@ export type { ResultCallbacks } from './async-result.js';
 export { IMapIterator } from './imap.js';
 export type { IMapSettings } from './imap.js';
 export { MaybeEncodingError } from './errors.js';
-export { poolWorker } from './worker.js';
+export { pipePoolWorker, poolWorker } from './worker.js';
 export type { TaskFunction, TaskEntry, TaskMessage, ResultMessage, ResultBatch } from './worker.js';
 export { ProcessError, TimeoutError, ValueError } from '@mpjs/util';
 export { ThreadPool } from './thread-pool.js';

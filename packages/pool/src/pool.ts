@@ -2,8 +2,8 @@
  * `Pool`: Python's `multiprocessing.Pool`, a fixed number of worker
  * processes that run the tasks submitted to it.
  *
- * Each worker is a `Process` running `poolWorker` with one end of a duplex
- * `Pipe`. The parent keeps, per worker, the tasks it sent in order; a worker
+ * Each worker is a `Process` running `poolWorker` over two one-way `Pipe`s
+ * (tasks in, results out). The parent keeps, per worker, the tasks it sent in order; a worker
  * answers them in that order, so when it dies the first unanswered task is the
  * one it was running (it fails, naming the exit code or signal) and the others
  * go to the remaining workers. While a worker's tasks are short, several wait
@@ -19,7 +19,7 @@ import { AsyncResult, kSettle, type ResultCallbacks } from './async-result.js';
 import { ListJob, defaultChunksize, type Job, type Task } from './jobs.js';
 import { IMapIterator } from './imap.js';
 import type { TaskChannel, WorkerLauncher, WorkerRunner } from './channel.js';
-import { poolWorker, type ResultBatch, type TaskEntry, type TaskFunction } from './worker.js';
+import { pipePoolWorker, type ResultBatch, type TaskEntry, type TaskFunction } from './worker.js';
 
 /**
  * A worker gets tasks in advance only while its tasks take less than this
@@ -343,11 +343,13 @@ export class Pool implements AsyncDisposable {
   // ---- workers ---------------------------------------------------------------
 
   #launchProcess(name: string, args: [unknown, unknown[], number | null]): { runner: WorkerRunner; channel: TaskChannel } {
-    // Only this process reads the parent end, so it may read many results at a time.
-    const [parentEnd, childEnd] = Pipe(true, { readAhead: true });
+    // Two one-way pipes (OS pipes: cheaper per message than a socketpair). Only this process
+    // reads the results, and only the worker its tasks, so both may read many messages at a time.
+    const [results, childResults] = Pipe(false, { readAhead: true });
+    const [childTasks, tasks] = Pipe(false, { readAhead: true });
     const process = new Process({
-      target: poolWorker,
-      args: [childEnd, ...args],
+      target: pipePoolWorker,
+      args: [childTasks, childResults, ...args],
       name,
       daemon: true,
       context: this.#context,
@@ -355,13 +357,23 @@ export class Pool implements AsyncDisposable {
     try {
       process.start();
     } catch (error) {
-      parentEnd.close();
+      results.close();
+      tasks.close();
       throw error;
     } finally {
-      // The child has its own copy; without ours, its death shows as end of file.
-      childEnd.close();
+      // The child has its own copies; without ours, its death shows as end of file.
+      childTasks.close();
+      childResults.close();
     }
-    return { runner: process as WorkerRunner, channel: parentEnd };
+    const channel: TaskChannel = {
+      send: (obj) => tasks.send(obj),
+      recv: () => results.recv(),
+      close: () => {
+        tasks.close();
+        results.close();
+      },
+    };
+    return { runner: process as WorkerRunner, channel };
   }
 
   #startWorker(): void {

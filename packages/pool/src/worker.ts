@@ -6,6 +6,7 @@
  */
 import { EOFError } from '@mpjs/util';
 import { SerializationError } from '@mpjs/serialization';
+import type { Connection } from '@mpjs/connection';
 import type { TaskChannel } from './channel.js';
 import { MaybeEncodingError } from './errors.js';
 
@@ -205,4 +206,27 @@ export async function poolWorker(
   }
   process.off('exit', flushAtExit);
   conn.close();
+}
+
+/**
+ * The entry of a pool worker process: {@link poolWorker} over two one-way
+ * pipes, tasks in and results out.
+ * @internal Started by {@link Pool}; not meant to be called directly.
+ */
+export function pipePoolWorker(
+  tasks: Connection,
+  results: Connection,
+  initializer: TaskFunction | null,
+  initargs: unknown[],
+  maxtasks: number | null,
+): Promise<void> {
+  const channel: TaskChannel = {
+    send: (obj) => results.send(obj),
+    recv: () => tasks.recv(),
+    close: () => {
+      tasks.close();
+      results.close();
+    },
+  };
+  return poolWorker(channel, initializer, initargs, maxtasks);
 }
