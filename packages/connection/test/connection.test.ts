@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { fstatSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { pipe as nativePipe, socketpair } from '@mpjs/native';
 import {
   BufferTooShort,
   Connection,
@@ -162,10 +163,13 @@ describe('Pipe and Connection', () => {
     w.close();
   });
 
-  it('Pipe(false) sits on an OS pipe, as in CPython, and still carries large messages, handles and the end', async () => {
-    const [r, w] = Pipe(false, { readAhead: true });
-    expect([fstatSync(r.fileno()).isFIFO(), fstatSync(w.fileno()).isFIFO()]).toEqual([true, true]);
-    // Far beyond the 64 KiB an OS pipe holds: the rest is written as the reader drains it.
+  it('a Connection over an OS pipe (a FIFO) carries large messages, handles and the end', async () => {
+    const [rfd, wfd] = nativePipe();
+    const channel = socketpair();
+    const r = new Connection(rfd, { writable: false, readAhead: true, fdChannel: channel[0] });
+    const w = new Connection(wfd, { readable: false, fdChannel: channel[1] });
+    expect(fstatSync(r.fileno()).isFIFO()).toBe(true);
+    // Far beyond the 64 KiB a pipe holds: the rest is written as the reader drains it.
     const large = Buffer.alloc(3 * 1024 * 1024, 7);
     large[large.length - 1] = 9;
     w.sendBytes(large);
@@ -173,6 +177,8 @@ describe('Pipe and Connection', () => {
     const back = await r.recvBytes();
     expect([back.length, back[0], back[back.length - 1]]).toEqual([large.length, 7, 9]);
     expect(await r.recv()).toBe('after');
+    // Nothing there: a poll says so (a read of an empty pipe is no error).
+    expect(await r.poll()).toBe(false);
     // A Connection sent through it arrives as a working end.
     const [a, b] = pipe();
     w.send(b);

@@ -30,8 +30,16 @@ int SocketPair(int fds[2]) {
   return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0 ? 0 : -errno;
 }
 
-// A pipe, read end first, both ends close-on-exec; 0 or -errno.
-int MakePipe(int fds[2]) { return pipe2(fds, O_CLOEXEC) == 0 ? 0 : -errno; }
+// A pipe, read end first, both ends close-on-exec; 0 or -errno. With a
+// capacity, asks for at least that many bytes of buffer (F_SETPIPE_SZ); a
+// request the system refuses (over its limits) leaves the default.
+int MakePipe(int fds[2], int capacity) {
+  if (pipe2(fds, O_CLOEXEC) != 0) return -errno;
+#if defined(F_SETPIPE_SZ)
+  if (capacity > 0) fcntl(fds[1], F_SETPIPE_SZ, capacity);
+#endif
+  return 0;
+}
 
 // A second descriptor for what `fd` refers to, close-on-exec; or -errno.
 int DupCloexec(int fd) {
@@ -131,7 +139,7 @@ int64_t RecvWithFds(int sock, size_t max_fds, size_t max_bytes, Received* out) {
 
 #else
 int SocketPair(int*) { return -ENOSYS; }
-int MakePipe(int*) { return -ENOSYS; }
+int MakePipe(int*, int) { return -ENOSYS; }
 int DupCloexec(int) { return -ENOSYS; }
 int WaitReadable(int, int) { return -ENOSYS; }
 int64_t SendWithFds(int, const int*, size_t, const uint8_t*, size_t) { return -ENOSYS; }
@@ -176,11 +184,11 @@ void SocketPair(const FunctionCallbackInfo<Value>& args) {
   args.GetReturnValue().Set(v8::Array::New(isolate, items, 2));
 }
 
-// pipe() -> [readFd, writeFd] | -errno
+// pipe(capacity) -> [readFd, writeFd] | -errno
 void MakePipe(const FunctionCallbackInfo<Value>& args) {
   Isolate* isolate = args.GetIsolate();
   int fds[2];
-  int rc = os::MakePipe(fds);
+  int rc = os::MakePipe(fds, IntArg(args, 0));
   if (rc < 0) return ReturnNumber(args, rc);
   Local<Value> items[] = {v8::Integer::New(isolate, fds[0]), v8::Integer::New(isolate, fds[1])};
   args.GetReturnValue().Set(v8::Array::New(isolate, items, 2));

@@ -62,8 +62,8 @@ export interface NativeBinding {
 
   /** `socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC)`: the two fds, or -errno. */
   socketpair(): [number, number] | number;
-  /** `pipe2(O_CLOEXEC)`: [read end, write end], or -errno. */
-  pipe(): [number, number] | number;
+  /** `pipe2(O_CLOEXEC)`, then `F_SETPIPE_SZ` to `capacity` when above 0 (best effort): [read end, write end], or -errno. */
+  pipe(capacity: number): [number, number] | number;
   /** `fcntl(fd, F_DUPFD_CLOEXEC, 0)`: the new fd, or -errno. */
   dupFd(fd: number): number;
   /** Sends all of `data` with `fds` attached to its first byte: bytes sent, or -errno. */

@@ -59,9 +59,18 @@ export function socketpair(): [number, number] {
  * Creates a pipe (`pipe2`, close-on-exec): `[readEnd, writeEnd]`. Bytes
  * written to the second come out of the first. Cheaper per message than a
  * socketpair, one way only, and it cannot carry descriptors.
+ *
+ * @param capacity Bytes of buffer to ask for (`F_SETPIPE_SZ`; Linux rounds
+ *   it up to a power-of-two number of pages); the system's default (64 KiB on
+ *   Linux) when 0, or when the request is refused, as it is beyond
+ *   `/proc/sys/fs/pipe-max-size` or once the user's pipes hold more than
+ *   `pipe-user-pages-soft`.
  */
-export function pipe(): [number, number] {
-  const result = native.pipe();
+export function pipe(capacity = 0): [number, number] {
+  if (!Number.isInteger(capacity) || capacity < 0 || capacity > 0x7fffffff) {
+    throw new RangeError(`pipe: "capacity" must be a number of bytes from 0 to 2147483647, got ${String(capacity)}`);
+  }
+  const result = native.pipe(capacity);
   if (typeof result === 'number') throw systemError(result, 'pipe');
   return result;
 }

@@ -102,6 +102,26 @@ describe('pipe and readSome', () => {
     expect(() => readSome(r, Buffer.alloc(4))).toThrow(expect.objectContaining({ code: 'EBADF' }) as unknown as Error);
   });
 
+  it('a pipe made with a capacity holds that much before a writer must wait', () => {
+    const pipes = [pipe(), pipe(256 * 1024)];
+    try {
+      const fill = Buffer.alloc(200 * 1024, 1);
+      const written = pipes.map(([, w]) => {
+        setNonBlocking(w);
+        return writeSync(w, fill);
+      });
+      // The default holds 64 KiB: the rest of the write would wait.
+      expect(written).toEqual([64 * 1024, 200 * 1024]);
+    } finally {
+      for (const [r, w] of pipes) {
+        closeFd(r);
+        closeFd(w);
+      }
+    }
+    expect(() => pipe(-1)).toThrow(/"capacity" must be a number of bytes/);
+    expect(() => pipe(1.5)).toThrow(RangeError);
+  });
+
   it('rejects bad arguments with clear errors', () => {
     const [r, w] = pipe();
     try {

@@ -2,7 +2,7 @@
  * `Pool`: Python's `multiprocessing.Pool`, a fixed number of worker
  * processes that run the tasks submitted to it.
  *
- * Each worker is a `Process` running `poolWorker` over two one-way `Pipe`s
+ * Each worker is a `Process` running `poolWorker` over two one-way OS pipes
  * (tasks in, results out). The parent keeps, per worker, the tasks it sent in order; a worker
  * answers them in that order, so when it dies the first unanswered task is the
  * one it was running (it fails, naming the exit code or signal) and the others
@@ -11,13 +11,13 @@
  * message costs less than a task.
  */
 import { constants as osConstants } from 'node:os';
-import { Pipe } from '@mpjs/connection';
 import { Process, cpuCount, forkserverLearn, type LauncherSource, type StartMethod } from '@mpjs/process';
 import { SerializationError, functionReference } from '@mpjs/serialization';
 import { ProcessError, ValueError, enqueueMicrotask, getLogger } from '@mpjs/util';
 import { AsyncResult, kSettle, type ResultCallbacks } from './async-result.js';
 import { ListJob, defaultChunksize, type Job, type Task } from './jobs.js';
 import { IMapIterator } from './imap.js';
+import { oneWayPipe } from './os-pipe.js';
 import type { TaskChannel, WorkerLauncher, WorkerRunner } from './channel.js';
 import { pipePoolWorker, type ResultBatch, type TaskEntry, type TaskFunction } from './worker.js';
 
@@ -343,10 +343,9 @@ export class Pool implements AsyncDisposable {
   // ---- workers ---------------------------------------------------------------
 
   #launchProcess(name: string, args: [unknown, unknown[], number | null]): { runner: WorkerRunner; channel: TaskChannel } {
-    // Two one-way pipes (OS pipes: cheaper per message than a socketpair). Only this process
-    // reads the results, and only the worker its tasks, so both may read many messages at a time.
-    const [results, childResults] = Pipe(false, { readAhead: true });
-    const [childTasks, tasks] = Pipe(false, { readAhead: true });
+    // Only this process reads the results, and only the worker its tasks (see os-pipe.ts).
+    const [results, childResults] = oneWayPipe();
+    const [childTasks, tasks] = oneWayPipe();
     const process = new Process({
       target: pipePoolWorker,
       args: [childTasks, childResults, ...args],
