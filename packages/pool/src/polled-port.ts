@@ -15,6 +15,17 @@ interface Reader {
   reject(error: unknown): void;
 }
 
+/**
+ * An encoded message as `postMessage` arguments: its bytes in an ArrayBuffer
+ * of their own, transferred. The codec's bytes are a view into a buffer
+ * shared by consecutive encodes (64 KiB or more), and a view posted as it is
+ * is cloned with all of that buffer.
+ */
+export function transferable(bytes: Uint8Array): [Uint8Array, ArrayBuffer[]] {
+  const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : Uint8Array.prototype.slice.call(bytes);
+  return [own, [own.buffer as ArrayBuffer]];
+}
+
 export class PolledPort {
   readonly #port: MessagePort;
   /** Whether the port keeps the event loop alive only while a receiver waits. */

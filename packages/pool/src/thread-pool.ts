@@ -14,7 +14,7 @@ import { defaultCodec } from '@mpjs/serialization';
 import { EOFError, normalizeTimeout } from '@mpjs/util';
 import type { TaskChannel, WorkerLauncher, WorkerRunner } from './channel.js';
 import { kLauncher, Pool, type PoolOptions } from './pool.js';
-import { PolledPort } from './polled-port.js';
+import { PolledPort, transferable } from './polled-port.js';
 import type { ThreadWorkerData } from './thread-worker.js';
 
 /** Options of `new ThreadPool()`: those of Pool but `context` (threads need none). */
@@ -90,8 +90,7 @@ class ThreadRunner implements WorkerRunner, TaskChannel {
 
   send(obj: unknown): void {
     if (this.#exitcode !== null) throw new EOFError(`worker thread ${this.name} has ended`);
-    const bytes = defaultCodec.encode(obj);
-    this.#port.post(bytes, [bytes.buffer as ArrayBuffer].filter((b) => b.byteLength === bytes.byteLength));
+    this.#port.post(...transferable(defaultCodec.encode(obj)));
   }
 
   /** Like a connection, the port keeps the program alive only while a result is awaited. */

@@ -6,7 +6,7 @@ import { workerData, type MessagePort } from 'node:worker_threads';
 import { defaultCodec } from '@mpjs/serialization';
 import { EOFError } from '@mpjs/util';
 import type { TaskChannel } from './channel.js';
-import { PolledPort } from './polled-port.js';
+import { PolledPort, transferable } from './polled-port.js';
 import { poolWorker, type TaskFunction } from './worker.js';
 
 /** What the pool passes to a worker thread (encoded, so functions travel by reference). */
@@ -21,7 +21,7 @@ if (workerData !== null && typeof workerData === 'object' && 'port' in workerDat
   // Keeps the thread alive until the pool closes it.
   const port = new PolledPort(rawPort, { refWhileWaiting: false });
   const channel: TaskChannel = {
-    send: (obj) => port.post(defaultCodec.encode(obj)),
+    send: (obj) => port.post(...transferable(defaultCodec.encode(obj))),
     recv: async () => {
       const message = await port.recv();
       if (message === null) throw new EOFError('the pool closed this worker');

@@ -7,7 +7,8 @@ import { describe, expect, it } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MessageChannel } from 'node:worker_threads';
 import { EOFError, POLL_MICROS } from '@mpjs/util';
-import { PolledPort } from '../src/polled-port.js';
+import { defaultCodec } from '@mpjs/serialization';
+import { PolledPort, transferable } from '../src/polled-port.js';
 
 function pair(): { sender: MessageChannel['port1']; port: PolledPort; close(): void } {
   const { port1, port2 } = new MessageChannel();
@@ -80,5 +81,29 @@ describe('PolledPort', () => {
     } finally {
       close();
     }
+  });
+});
+
+describe('transferable', () => {
+  it('gives an encoded message an ArrayBuffer of its own, so posting it copies only its bytes', async () => {
+    const first = defaultCodec.encode({ n: 1 });
+    const second = defaultCodec.encode({ n: 2 });
+    // Consecutive encodes share one larger buffer.
+    expect(first.buffer).toBe(second.buffer);
+    expect(first.buffer.byteLength).toBeGreaterThan(first.byteLength);
+    const [own, transfer] = transferable(second);
+    expect(own.buffer.byteLength).toBe(second.byteLength);
+    expect(transfer).toEqual([own.buffer]);
+    expect(defaultCodec.decode(own)).toEqual({ n: 2 });
+    // Posting transfers it: the sender's copy is detached, the shared buffer is not.
+    const { port1, port2 } = new MessageChannel();
+    const received = new Promise<Uint8Array>((resolve) => port2.once('message', resolve));
+    port1.postMessage(...transferable(first));
+    expect(defaultCodec.decode(await received)).toEqual({ n: 1 });
+    expect(first.buffer.byteLength).toBeGreaterThan(0);
+    port1.close();
+    // A message that fills its buffer is posted as it is.
+    const whole = new Uint8Array([1, 2, 3]);
+    expect(transferable(whole)[0]).toBe(whole);
   });
 });
