@@ -120,7 +120,8 @@ class ThreadRunner implements WorkerRunner, TaskChannel {
 }
 
 const launchThread: WorkerLauncher = (name, [initializer, initargs, maxtasks]) => {
-  const runner = new ThreadRunner(name, defaultCodec.encode([initializer, initargs, maxtasks]));
+  // A copy of its own: workerData clones a view with all of the encode buffer behind it.
+  const runner = new ThreadRunner(name, transferable(defaultCodec.encode([initializer, initargs, maxtasks]))[0]);
   return { runner, channel: runner };
 };
 
