@@ -8,6 +8,7 @@
  */
 import { Connection } from '@mpjs/connection';
 import { closeFd, pipe, socketpair } from '@mpjs/native';
+import type { TaskChannel } from './channel.js';
 
 /**
  * Buffer asked for each pipe: a chunk of results (~110 KB for 12,500 numbers)
@@ -30,4 +31,16 @@ export function oneWayPipe(): [Connection, Connection] {
   const reader = new Connection(r, { writable: false, readAhead: true, fdChannel: channel[0] });
   const writer = new Connection(w, { readable: false, fdChannel: channel[1] });
   return [reader, writer];
+}
+
+/** One side's channel over its two pipe ends: it receives on `incoming` and sends on `outgoing`. */
+export function pipeChannel(incoming: Connection, outgoing: Connection): TaskChannel {
+  return {
+    send: (obj) => outgoing.send(obj),
+    recv: () => incoming.recv(),
+    close: () => {
+      outgoing.close();
+      incoming.close();
+    },
+  };
 }

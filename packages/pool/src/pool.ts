@@ -17,7 +17,7 @@ import { ProcessError, ValueError, enqueueMicrotask, getLogger } from '@mpjs/uti
 import { AsyncResult, kSettle, type ResultCallbacks } from './async-result.js';
 import { ListJob, defaultChunksize, type Job, type Task } from './jobs.js';
 import { IMapIterator } from './imap.js';
-import { oneWayPipe } from './os-pipe.js';
+import { oneWayPipe, pipeChannel } from './os-pipe.js';
 import type { TaskChannel, WorkerLauncher, WorkerRunner } from './channel.js';
 import { pipePoolWorker, type ResultBatch, type TaskEntry, type TaskFunction } from './worker.js';
 
@@ -364,15 +364,7 @@ export class Pool implements AsyncDisposable {
       childTasks.close();
       childResults.close();
     }
-    const channel: TaskChannel = {
-      send: (obj) => tasks.send(obj),
-      recv: () => results.recv(),
-      close: () => {
-        tasks.close();
-        results.close();
-      },
-    };
-    return { runner: process as WorkerRunner, channel };
+    return { runner: process as WorkerRunner, channel: pipeChannel(results, tasks) };
   }
 
   #startWorker(): void {

@@ -9,6 +9,7 @@ import { SerializationError } from '@mpjs/serialization';
 import type { Connection } from '@mpjs/connection';
 import type { TaskChannel } from './channel.js';
 import { MaybeEncodingError } from './errors.js';
+import { pipeChannel } from './os-pipe.js';
 
 /** A function a pool runs: exported from a module so a worker can import it. */
 // `never[]` parameters accept any function type without resorting to `any`.
@@ -220,13 +221,5 @@ export function pipePoolWorker(
   initargs: unknown[],
   maxtasks: number | null,
 ): Promise<void> {
-  const channel: TaskChannel = {
-    send: (obj) => results.send(obj),
-    recv: () => tasks.recv(),
-    close: () => {
-      tasks.close();
-      results.close();
-    },
-  };
-  return poolWorker(channel, initializer, initargs, maxtasks);
+  return poolWorker(pipeChannel(tasks, results), initializer, initargs, maxtasks);
 }
