@@ -30,3 +30,21 @@ export type WorkerLauncher = (name: string, args: [initializer: unknown, initarg
   runner: WorkerRunner;
   channel: TaskChannel;
 };
+
+/** System error codes of a send whose other end is gone. */
+const GONE_CODES = new Set(['EPIPE', 'ECONNRESET', 'ENOTCONN', 'EBADF']);
+
+/**
+ * Whether a `send` failed because the other side is gone (a worker died, the
+ * pool went away), rather than because of what was sent: a message that
+ * cannot be encoded, or handles that cannot be passed (too many, or none of
+ * them can travel over this channel). Only the first may be answered by
+ * trying elsewhere; sending the same message elsewhere would fail again.
+ */
+export function otherSideGone(error: unknown): boolean {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== undefined && GONE_CODES.has(code)) return true;
+  }
+  return false;
+}

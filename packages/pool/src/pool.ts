@@ -18,7 +18,7 @@ import { AsyncResult, kSettle, type ResultCallbacks } from './async-result.js';
 import { ListJob, defaultChunksize, type Job, type Task } from './jobs.js';
 import { IMapIterator } from './imap.js';
 import { oneWayPipe, pipeChannel } from './os-pipe.js';
-import type { TaskChannel, WorkerLauncher, WorkerRunner } from './channel.js';
+import { otherSideGone, type TaskChannel, type WorkerLauncher, type WorkerRunner } from './channel.js';
 import { pipePoolWorker, type ResultBatch, type TaskEntry, type TaskFunction } from './worker.js';
 
 /**
@@ -540,15 +540,16 @@ export class Pool implements AsyncDisposable {
     try {
       worker.conn.send(tasks.map((task) => this.#entry(worker, task, announced)));
     } catch (error) {
-      if (error instanceof SerializationError) {
-        // Nothing was written. Alone, only the task that cannot be encoded fails; in a batch, find it.
-        if (tasks.length === 1) tasks[0]!.job.chunkDone(tasks[0]!.index, false, error);
-        else for (const task of tasks) this.#send(worker, [task]);
+      if (!(error instanceof SerializationError) && (otherSideGone(error) || worker.process.exitcode !== null)) {
+        // The worker is gone (broken pipe): another one runs the tasks.
+        this.#retry.unshift(...tasks);
+        void this.#workerLost(worker);
         return;
       }
-      // The worker is gone (broken pipe): another one runs the tasks.
-      this.#retry.unshift(...tasks);
-      void this.#workerLost(worker);
+      // Nothing was written: the tasks could not be encoded, or their handles not passed. Alone,
+      // only the task at fault fails; in a batch, find it. (Sent elsewhere, it would fail again.)
+      if (tasks.length === 1) tasks[0]!.job.chunkDone(tasks[0]!.index, false, error);
+      else for (const task of tasks) this.#send(worker, [task]);
       return;
     }
     for (const fnId of announced) worker.functions.add(fnId);

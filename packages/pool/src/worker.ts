@@ -5,9 +5,8 @@
  * (answers to short tasks a few at a time).
  */
 import { EOFError } from '@mpjs/util';
-import { SerializationError } from '@mpjs/serialization';
 import type { Connection } from '@mpjs/connection';
-import type { TaskChannel } from './channel.js';
+import { otherSideGone, type TaskChannel } from './channel.js';
 import { MaybeEncodingError } from './errors.js';
 import { pipeChannel } from './os-pipe.js';
 
@@ -119,8 +118,8 @@ class Replies {
     try {
       this.#conn.send(held);
     } catch (error) {
-      if (!(error instanceof SerializationError)) throw error;
-      // Nothing was sent: send them one by one, so only what cannot be encoded is replaced.
+      if (otherSideGone(error)) throw error;
+      // Nothing was sent: send them one by one, so only what cannot be sent is replaced.
       for (const message of held) sendAlone(this.#conn, message);
     } finally {
       // Encoded (or sent alone) by now: the array is free for the next replies.
@@ -134,14 +133,14 @@ const MAX_HELD = 256;
 /** and for at most this long (ms). */
 const HOLD_MS = 0.2;
 
-/** Sends one reply alone; what cannot be encoded comes back as a MaybeEncodingError instead. */
+/** Sends one reply alone; what cannot be sent (encoded, or its handles passed) comes back as a MaybeEncodingError instead. */
 function sendAlone(conn: TaskChannel, message: ResultMessage): void {
   try {
     conn.send([message]);
   } catch (error) {
-    if (!(error instanceof SerializationError)) throw error;
+    if (otherSideGone(error)) throw error;
     const what = message[0] ? 'result' : 'error';
-    conn.send([[false, new MaybeEncodingError(`Error sending ${what}: ${error.message}`), message[2]]]);
+    conn.send([[false, new MaybeEncodingError(`Error sending ${what}: ${(error as Error).message}`), message[2]]]);
   }
 }
 

@@ -2,7 +2,23 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { range } from './helpers.js';
 import { pidAlive } from '@mpjs/test-utils';
 import { AsyncResult, MaybeEncodingError, Pool, ProcessError, TimeoutError, ValueError } from '../src/index.js';
-import { add, failAsync, failOn13, pid, sleepPid, slowSquare, square, TaskError, unsendable, unsendableOn } from './fixtures/tasks.js';
+import { Pipe, type Connection } from '@mpjs/connection';
+import {
+  add,
+  countItems,
+  echoOver,
+  failAsync,
+  failOn13,
+  makePipeEnd,
+  pid,
+  sleepPid,
+  slowSquare,
+  square,
+  TaskError,
+  tooManyPipeEnds,
+  unsendable,
+  unsendableOn,
+} from './fixtures/tasks.js';
 
 describe('a running pool', () => {
   let pool: Pool;
@@ -21,6 +37,36 @@ describe('a running pool', () => {
     const workerPid = await pool.apply(pid);
     expect(workerPid).not.toBe(process.pid);
     expect(pool.pids).toContain(workerPid);
+  });
+
+  test('handles travel in tasks and in results (a Connection both ways)', async () => {
+    const [ours, theirs] = Pipe();
+    const result = pool.applyAsync(echoOver, [theirs]);
+    expect(await ours.recv()).toBe('from the worker');
+    ours.send('the reply');
+    expect(await result.get()).toBe('got the reply');
+    theirs.close();
+    ours.close();
+    const end = (await pool.apply(makePipeEnd)) as Connection;
+    expect(await end.recv()).toBe('from a pipe the worker made');
+    end.close();
+  });
+
+  test('a task that cannot be handed over (too many handles) fails at once; the workers stay', async () => {
+    const pids = pool.pids;
+    const pairs = Array.from({ length: 200 }, () => Pipe());
+    try {
+      await expect(pool.apply(countItems, [pairs.map(([, end]) => end)])).rejects.toThrow(/at most 253 OS handles/);
+      await expect(pool.apply(tooManyPipeEnds)).rejects.toThrow(MaybeEncodingError);
+      await expect(pool.apply(tooManyPipeEnds)).rejects.toThrow(/Error sending result: .*at most 253 OS handles/);
+      expect(await pool.apply(add, [1, 2])).toBe(3);
+      expect(pool.pids).toEqual(pids);
+    } finally {
+      for (const [a, b] of pairs) {
+        a.close();
+        b.close();
+      }
+    }
   });
 
   test('applyAsync returns an AsyncResult and calls the callback', async () => {
