@@ -13,9 +13,12 @@ import type { TaskChannel } from './channel.js';
 /**
  * Buffer asked for each pipe: a chunk of results (~110 KB for 12,500 numbers)
  * then fits at once, where the default 64 KiB would make the worker wait for
- * the pool to read. Refused beyond the user's pipe limits, it stays 64 KiB.
+ * the pool to read. Linux counts pipe buffers per user (`pipe-user-pages-soft`,
+ * 64 MiB by default; past it, new pipes of that user get a small buffer), so
+ * no more than this: a pool of 256 workers stays under it. Refused, it stays
+ * 64 KiB.
  */
-const PIPE_CAPACITY = 256 * 1024;
+const PIPE_CAPACITY = 128 * 1024;
 
 /** `[reader, writer]`: one way, from the second end to the first. Both read many messages at a time. */
 export function oneWayPipe(): [Connection, Connection] {
