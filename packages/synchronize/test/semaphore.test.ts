@@ -71,8 +71,9 @@ describe('Semaphore in one process', () => {
 describe('Semaphore across processes', () => {
   it('lets at most `value` processes in at once', async () => {
     const sem = new Semaphore(2);
-    const stats = new SharedInts(2);
-    const codes = await runAll([0, 1, 2, 3].map(() => ctx.Process({ target: semaphoreUser, args: [sem, stats, 15] })));
+    // [holders now, most holders at once, processes started]
+    const stats = new SharedInts(3);
+    const codes = await runAll([0, 1, 2, 3].map(() => ctx.Process({ target: semaphoreUser, args: [sem, stats, 15, 4] })));
     expect(codes).toEqual([0, 0, 0, 0]);
     expect(stats.get(0)).toBe(0);
     expect(stats.get(1)).toBe(2);
