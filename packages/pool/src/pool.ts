@@ -97,10 +97,8 @@ interface Worker {
   reading: boolean;
   /** Reads the next batch of results (made once per worker: a round trip allocates as little as it can). */
   readonly read: () => void;
-  /** Tasks {@link Pool.#dispatch} is about to send it, and how many more it takes (kept between rounds: no garbage per result). */
+  /** Tasks {@link Pool.#dispatch} is about to send it, and how many more it takes (fields, not a Map per result). */
   outbox: Task[];
-  /** The array `outbox` was while its batch is sent (the two take turns). */
-  sending: Task[];
   wants: number;
   /** Told to stop (or has reached maxtasksperchild): gets no more tasks. */
   retiring: boolean;
@@ -390,7 +388,6 @@ export class Pool implements AsyncDisposable {
       reading: false,
       read: () => void channel.recv().then(onResults, onLost),
       outbox: [],
-      sending: [],
       wants: 0,
       retiring: false,
       gone: false,
@@ -500,10 +497,8 @@ export class Pool implements AsyncDisposable {
     for (const worker of this.#workers) {
       const batch = worker.outbox;
       if (batch.length === 0) continue;
-      worker.outbox = worker.sending;
-      worker.sending = batch;
+      worker.outbox = [];
       this.#send(worker, batch);
-      batch.length = 0;
     }
     if (exhausted) this.#stopIdleWorkers();
   }

@@ -98,7 +98,7 @@ async function finishAsync(
  */
 class Replies {
   readonly #conn: TaskChannel;
-  readonly #held: ResultMessage[] = [];
+  #held: ResultMessage[] = [];
   #since = 0;
 
   constructor(conn: TaskChannel) {
@@ -113,17 +113,15 @@ class Replies {
 
   /** Sends what is held; what cannot be encoded comes back as a MaybeEncodingError instead. */
   readonly flush = (): void => {
+    if (this.#held.length === 0) return;
     const held = this.#held;
-    if (held.length === 0) return;
+    this.#held = [];
     try {
       this.#conn.send(held);
     } catch (error) {
       if (otherSideGone(error)) throw error;
       // Nothing was sent: send them one by one, so only what cannot be sent is replaced.
       for (const message of held) sendAlone(this.#conn, message);
-    } finally {
-      // Encoded (or sent alone) by now: the array is free for the next replies.
-      held.length = 0;
     }
   };
 }

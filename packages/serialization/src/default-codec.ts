@@ -32,8 +32,7 @@ function importsOf(bytes: Uint8Array, context: DecodeContext | undefined): Promi
 
 function decodeAsync(bytes: Uint8Array, context?: DecodeContext): Promise<unknown> {
   try {
-    const imports = importsOf(bytes, context);
-    return imports === undefined ? Promise.resolve(decode(bytes, context)) : imports.then(() => decode(bytes, context));
+    return Promise.resolve(decodeWhenReady(defaultCodec, bytes, context));
   } catch (error) {
     return Promise.reject(error as Error);
   }

@@ -63,23 +63,25 @@ export class PollGroup<T> {
   readonly #pollWaiting = (): void => {
     this.#scheduled = false;
     const { backoff } = this.#options;
-    // One array for every round (emptied after): a round trip leaves no garbage here.
+    // One array for every round, its slots cleared after (not its length: V8 would free its storage).
     const polled = this.#polled;
-    for (const waiter of this.#waiting) if (backoff(waiter).shouldPoll()) polled.push(waiter);
-    if (polled.length === 0) return;
+    let count = 0;
+    for (const waiter of this.#waiting) if (backoff(waiter).shouldPoll()) polled[count++] = waiter;
+    if (count === 0) return;
     try {
-      this.#pollRound(polled);
+      this.#pollRound(polled, count);
     } finally {
-      polled.length = 0;
+      polled.fill(undefined, 0, count);
     }
   };
 
-  #pollRound(polled: Array<T | undefined>): void {
+  /** Polls the first `count` members of `polled` (undefined once they leave). */
+  #pollRound(polled: Array<T | undefined>, count: number): void {
     const { poll, backoff, yieldCpu } = this.#options;
-    let left = polled.length;
+    let left = count;
     const stop = performance.now() + POLL_MICROS / 1000;
     for (;;) {
-      for (let i = 0; i < polled.length; i++) {
+      for (let i = 0; i < count; i++) {
         const waiter = polled[i];
         if (waiter === undefined) continue;
         const outcome = poll(waiter);
@@ -97,6 +99,9 @@ export class PollGroup<T> {
       if (performance.now() >= stop) break;
       yieldCpu(); // on a busy machine, the partner may be waiting for this CPU
     }
-    for (const waiter of polled) if (waiter !== undefined) backoff(waiter).miss();
+    for (let i = 0; i < count; i++) {
+      const waiter = polled[i];
+      if (waiter !== undefined) backoff(waiter).miss();
+    }
   }
 }
