@@ -42,9 +42,13 @@ const GONE_CODES = new Set(['EPIPE', 'ECONNRESET', 'ENOTCONN', 'EBADF']);
  * trying elsewhere; sending the same message elsewhere would fail again.
  */
 export function otherSideGone(error: unknown): boolean {
-  for (let e: unknown = error; e instanceof Error; e = e.cause) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== undefined && GONE_CODES.has(code)) return true;
+  // Duck-typed, not `instanceof Error`: Node's system errors come from its main realm, which
+  // is not the realm of code run in a vm context (a test runner's, for one).
+  const seen = new Set<object>();
+  for (let e: unknown = error; typeof e === 'object' && e !== null && !seen.has(e); e = (e as { cause?: unknown }).cause) {
+    seen.add(e);
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && GONE_CODES.has(code)) return true;
   }
   return false;
 }

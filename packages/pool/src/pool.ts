@@ -27,6 +27,8 @@ import { pipePoolWorker, type ResultBatch, type TaskEntry, type TaskFunction } f
  * holds another one back from a worker that is free.
  */
 const SHORT_TASK_MS = 2;
+/** How long a worker whose pipe ended may take to exit before it is killed (ms). */
+const LINGER_MS = 2000;
 /** Most tasks a worker may hold at once (short tasks only). */
 const MAX_PIPELINE = 64;
 /** A worker holds about this much work (ms) in advance, at its recent pace. */
@@ -102,6 +104,8 @@ interface Worker {
   wants: number;
   /** Told to stop (or has reached maxtasksperchild): gets no more tasks. */
   retiring: boolean;
+  /** Found gone by a send: gets no more tasks; its results are read to their end before it is accounted for. */
+  dying: boolean;
   gone: boolean;
 }
 
@@ -390,6 +394,7 @@ export class Pool implements AsyncDisposable {
       outbox: [],
       wants: 0,
       retiring: false,
+      dying: false,
       gone: false,
     };
     this.#workers.add(worker);
@@ -526,9 +531,9 @@ export class Pool implements AsyncDisposable {
 
   #send(worker: Worker, tasks: Task[]): void {
     if (worker.process.exitcode !== null) {
-      // Already known to have exited (killed while idle): the tasks have not started, so another worker runs them.
+      // Already known to have exited: the tasks have not started, so another worker runs them.
       this.#retry.unshift(...tasks);
-      void this.#workerLost(worker);
+      this.#workerDying(worker);
       return;
     }
     const announced: number[] = [];
@@ -538,7 +543,7 @@ export class Pool implements AsyncDisposable {
       if (!(error instanceof SerializationError) && (otherSideGone(error) || worker.process.exitcode !== null)) {
         // The worker is gone (broken pipe): another one runs the tasks.
         this.#retry.unshift(...tasks);
-        void this.#workerLost(worker);
+        this.#workerDying(worker);
         return;
       }
       // Nothing was written: the tasks could not be encoded, or their handles not passed. Alone,
@@ -573,6 +578,7 @@ export class Pool implements AsyncDisposable {
   /** The results of `worker`'s oldest tasks arrived. */
   #onResults(worker: Worker, batch: ResultBatch): void {
     worker.reading = false;
+    if (worker.gone) return; // read before the pool was terminated
     const now = performance.now();
     for (let i = 0; i < batch.length; i++) {
       const message = batch[i]!;
@@ -585,7 +591,7 @@ export class Pool implements AsyncDisposable {
       task.job.chunkDone(task.index, message[0], message[1]);
     }
     this.#dispatch();
-    if (worker.inflight.length > 0) this.#read(worker);
+    if (worker.inflight.length > 0 || worker.dying) this.#read(worker);
     else if (worker.retiring) this.#reap(worker);
   }
 
@@ -619,18 +625,40 @@ export class Pool implements AsyncDisposable {
     });
   }
 
+  /** Takes `worker` out of the pool and starts its replacement when there is (or may be) work for one. */
+  #detach(worker: Worker): void {
+    if (!this.#workers.delete(worker) || this.#state === 'terminate') return;
+    if (this.#state === 'run' || this.#hasWork() || worker.inflight.length > 0) this.#startWorker();
+  }
+
+  /**
+   * A send found `worker` gone. The results of the tasks it finished may still
+   * wait in its pipe, unread: it is read to its end first, so that the task
+   * blamed is the first one left unanswered, the one it died on.
+   */
+  #workerDying(worker: Worker): void {
+    if (worker.dying || worker.gone) return;
+    worker.dying = true;
+    this.#detach(worker);
+    this.#read(worker);
+    // A process that closed its end but lingers (a hanging exit handler) is ended, so the end of its pipe comes.
+    void worker.process.join(LINGER_MS).then(() => {
+      if (worker.process.exitcode === null && !worker.gone) worker.process.kill();
+    });
+    this.#dispatch();
+  }
+
   /** A worker's pipe ended: fail the task it ran, give its other tasks to others, replace it. */
   async #workerLost(worker: Worker): Promise<void> {
     if (worker.gone) return;
     worker.gone = true;
-    const wasActive = this.#workers.delete(worker);
+    this.#detach(worker);
     const running = worker.inflight.shift();
     worker.sentAt.length = 0;
     this.#retry.unshift(...worker.inflight.splice(0));
     worker.conn.close();
-    if (this.#state !== 'terminate' && wasActive && (this.#state === 'run' || this.#hasWork() || running)) this.#startWorker();
     this.#dispatch();
-    await worker.process.join(2000);
+    await worker.process.join(LINGER_MS);
     if (worker.process.exitcode === null) {
       worker.process.kill();
       await worker.process.join();

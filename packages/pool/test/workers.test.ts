@@ -1,6 +1,7 @@
+import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from '@jest/globals';
 import { range } from './helpers.js';
-import { eventually, pidAlive } from '@mpjs/test-utils';
+import { eventually, isZombie, pidAlive, runFixture } from '@mpjs/test-utils';
 import { getContext } from '@mpjs/process';
 import { Pool, ProcessError } from '../src/index.js';
 import { exitOn, init, initState, killSelf, moduleImportedAt, pid, sleepPid, spin, square } from './fixtures/tasks.js';
@@ -51,6 +52,40 @@ describe('workers that die or retire', () => {
       expect((outcomes[200] as PromiseRejectedResult).reason).toBeInstanceOf(ProcessError);
       expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value : null))).toEqual(range(400).map((i) => (i === 200 ? null : i * i)));
       expect(pool.pids).toHaveLength(2);
+    } finally {
+      await pool.terminate();
+    }
+  });
+
+  test('a worker found gone by a send is blamed for the task it died on, not for one whose answer was not read yet', async () => {
+    // In a program of its own: the order of reads and sends under test is Node's, not the test runner's.
+    const result = await runFixture(fileURLToPath(new URL('./fixtures/found-gone.ts', import.meta.url)), { args: ['3'] });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const runs = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { worker: number; zombie: boolean; outcomes: unknown[] });
+    expect(runs).toHaveLength(3);
+    for (const run of runs) {
+      expect(run.zombie).toBe(true);
+      expect(run.outcomes).toEqual([run.worker, 4, expect.stringMatching(/^ProcessError: .*exit code 3 while running a task/), 9]);
+    }
+  });
+
+  test('a send that finds the worker gone runs its tasks elsewhere, in a test runner\'s realm too', async () => {
+    // Node's system errors (EPIPE) come from the main realm, not from the vm context the test runs in.
+    const pool = new Pool(1);
+    try {
+      await pool.map(square, range(8), { chunksize: 1 });
+      const [worker] = pool.pids;
+      const slow = pool.applyAsync(spin, [50]);
+      const fatal = pool.applyAsync(exitOn, [5, 5, 3]);
+      await Promise.resolve(); // both are sent
+      const deadline = Date.now() + 10_000;
+      while (!isZombie(worker!) && Date.now() < deadline);
+      expect(isZombie(worker!)).toBe(true);
+      const next = pool.applyAsync(square, [3]);
+      const outcomes = await Promise.allSettled([slow, fatal, next].map((r) => r.get(10_000)));
+      const described = outcomes.map((o) => (o.status === 'fulfilled' ? o.value : String(o.reason)));
+      expect(described).toEqual([worker, expect.stringMatching(/^ProcessError: .*exit code 3 while running a task/), 9]);
     } finally {
       await pool.terminate();
     }

@@ -79,6 +79,15 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
+/** Whether `pid` has exited and waits to be reaped: a zombie (Linux). */
+export function isZombie(pid: number): boolean {
+  try {
+    return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
 /** Polls `check` until it returns true or `timeout` ms pass. */
 export async function eventually(check: () => boolean | Promise<boolean>, timeout = 5_000, interval = 20): Promise<boolean> {
   const end = Date.now() + timeout;
