@@ -3,14 +3,11 @@
  * would: `node --import tsx <example>` from the examples folder.
  */
 import { describe, expect, it } from '@jest/globals';
-import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { runFixture } from '@mpjs/test-utils';
 
 const examples = fileURLToPath(new URL('../../../docs/examples/', import.meta.url));
-// The Process examples need @mpjs/process built; it is not a dependency of this package.
-const processBuilt = existsSync(fileURLToPath(new URL('../../process/dist/index.js', import.meta.url)));
 
 async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -40,14 +37,14 @@ describe('docs/examples', () => {
     ]);
   });
 
-  (processBuilt ? it : it.skip)('pipe.ts: a child sends [42, null, hello] through a Pipe', async () => {
+  it('pipe.ts: a child sends [42, null, hello] through a Pipe', async () => {
     const result = await run('pipe');
     expect(result.stderr).toBe('');
     expect(result.stdout).toBe("[ 42, null, 'hello' ]\n");
     expect(result.code).toBe(0);
   });
 
-  (processBuilt ? it : it.skip)('connection-wait.ts: wait() collects all messages of four processes', async () => {
+  it('connection-wait.ts: wait() collects all messages of four processes', async () => {
     const result = await run('connection-wait');
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
