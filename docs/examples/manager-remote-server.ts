@@ -13,4 +13,6 @@ const m = new QueueManager({ address: ['127.0.0.1', port], authkey: 'abracadabra
 const server = m.getServer();
 const address = await server.ready();
 console.log(`serving on port ${(address as [string, number])[1]}`);
-await server.serveForever(); // until a client calls shutdown
+// Serves until this process is stopped (Ctrl-C): a client's shutdown() only closes that
+// client's own connections (see manager-remote-put.ts).
+await server.serveForever();

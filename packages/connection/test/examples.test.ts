@@ -56,4 +56,11 @@ describe('docs/examples', () => {
       expect(own).toEqual(Array.from({ length: 10 }, (_, i) => `[ ${i}, 'Process-${p}' ]`));
     }
   });
+
+  it('connection-bytes.ts: the Connection doctest sends objects and bytes, and receives bytes into an Int32Array', async () => {
+    const result = await run('connection-bytes');
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe("[ 1, 'hello', null ]\nthank you\n20\n[0, 1, 2, 3, 4, 0, 0, 0, 0, 0]\n");
+  });
 });

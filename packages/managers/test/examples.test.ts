@@ -58,4 +58,30 @@ describe('docs/examples', () => {
       await collect(server).catch(() => undefined);
     }
   });
+
+  it("manager-namespace prints the referent's attributes only", async () => {
+    expect(await example('manager-namespace')).toBe("Namespace(x=10, y='hello')\nfalse 12.3\n");
+  });
+
+  it('manager-proxies prints what the Proxy Objects doctests show', async () => {
+    const lines = (await example('manager-proxies')).split('\n');
+    expect(lines.pop()).toBe('');
+    expect(lines).toEqual([
+      '[0, 1, 4, 9, 16, 25, 36, 49, 64, 81]',
+      expect.stringMatching(/^<ListProxy object, typeid 'list' at 0x[0-9a-f]+>$/),
+      '16',
+      '[ 4, 9, 16 ]',
+      expect.stringMatching(/^\[<ListProxy object, typeid 'list' at 0x[0-9a-f]+>\] \[\]$/),
+      "['hello'] ['hello']",
+      "{'a': 1, 'b': 2}",
+      "{'c': 3, 'z': 26}",
+      '[{}]',
+      "[{'a': 1, 'b': 2}]",
+      'false',
+      'true',
+      '10',
+      '[ 2, 3, 4, 5, 6 ]',
+      'RangeError: list index out of range: 20 (length 10)',
+    ]);
+  });
 });

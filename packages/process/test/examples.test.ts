@@ -20,10 +20,14 @@ afterAll(async () => {
   tmp.cleanup();
 });
 
-async function example(name: string): Promise<string> {
+function programEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, TSX_TSCONFIG_PATH: tsconfig };
   delete env.MPJS_EXEC_ARGV;
-  const r = await runFixture(`${root}docs/examples/${name}.ts`, { env });
+  return env;
+}
+
+async function example(name: string): Promise<string> {
+  const r = await runFixture(`${root}docs/examples/${name}.ts`, { env: programEnv() });
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   return r.stdout;
@@ -50,5 +54,41 @@ describe('docs/examples', () => {
     expect(await example('process-context')).toBe(
       'hello from a spawn child\nspawn: exit code 0\nhello from a forkserver child\nforkserver: exit code 0\n',
     );
+  });
+
+  it('process-methods shows the initial, started and stopped states and exitcode -SIGTERM', async () => {
+    const out = await example('process-methods');
+    const m = new RegExp(
+      "^<Process name='Process-1' parent=(\\d+) initial> false\\n" +
+        "<Process name='Process-1' pid=(\\d+) parent=\\1 started> true\\n" +
+        "<Process name='Process-1' pid=\\2 parent=\\1 stopped exitcode=-SIGTERM> false\\n" +
+        'true\\n$',
+    ).exec(out);
+    expect(m).not.toBeNull();
+    expect(m![2]).not.toBe(m![1]);
+  });
+
+  it('freeze-support prints hello world! from the child', async () => {
+    expect(await example('freeze-support')).toBe('hello world!\n');
+  });
+
+  it('main-guard: the guarded entry code starts one child, which prints hello', async () => {
+    expect(await example('main-guard')).toBe('hello\n');
+  });
+
+  it('an unguarded main module fails in the child with the explanatory error, and spawns no more', async () => {
+    const r = await runFixture(fileURLToPath(new URL('./fixtures/unguarded-main.ts', import.meta.url)), { env: programEnv() });
+    // As in Python, the program itself ends normally: its child is the one that fails.
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('child exit code 1\n');
+    expect(r.stderr).toMatch(
+      /^Process Process-1:\nProcessError: An attempt has been made to start a new process before the\ncurrent process has finished its bootstrapping phase\.\n/,
+    );
+    expect(r.stderr).toContain('runMain(import.meta, async () => {');
+    expect(r.stderr).toContain('Safe importing of main module');
+    // One child, one error: the child did not start a grandchild (Process-1:1).
+    expect(r.stderr.match(/An attempt has been made/g)).toHaveLength(1);
+    expect(r.stderr).not.toContain('Process-1:1');
+    expect(await eventually(() => processesWith(marker).length === 0, 5_000)).toBe(true);
   });
 });

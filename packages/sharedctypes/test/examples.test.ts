@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runFixture } from '@mpjs/test-utils';
-import { shmNames } from './helpers.js';
+import { eventually, runFixture } from '@mpjs/test-utils';
+import { marker, processesWith, shmNames } from './helpers.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'mpjs-sharedctypes-'));
@@ -18,9 +18,11 @@ const tsconfig = join(dir, 'tsconfig.json');
 writeFileSync(tsconfig, JSON.stringify({ compilerOptions: { paths: { '@mpjs/*': [`${root}packages/*/dist/index.js`] } } }));
 const before = shmNames('');
 
-afterAll(() => {
+afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
   expect(shmNames('')).toEqual(before);
+  // No process an example started is left.
+  expect(await eventually(() => processesWith(marker).length === 0, 5_000)).toBe(true);
 });
 
 async function example(name: string): Promise<string> {
@@ -39,5 +41,9 @@ describe('docs/examples', () => {
 
   it('value-array.ts prints what the spec shows', async () => {
     expect(await example('value-array')).toBe('3.1415927\n[0, -1, -2, -3, -4, -5, -6, -7, -8, -9]\n');
+  });
+
+  it('value-lock.ts: four processes increment one Value under its lock and the total is exact', async () => {
+    expect(await example('value-lock')).toBe('exit codes: 0, 0, 0, 0\ncounter: 200000 (expected 200000)\n');
   });
 });
