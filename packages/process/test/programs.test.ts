@@ -57,6 +57,12 @@ describe.each(['spawn', 'forkserver'])('programs using %s', (method) => {
     expect(lines.indexOf('[INFO/Process-1] child process calling self.run()')).toBeLessThan(lines.indexOf('[INFO/Process-1] hello from the child'));
   });
 
+  it('logs warnings and above only, in the parent and the child, after logToStderr() without a level', async () => {
+    const r = await runFixture(fixture('main-program.ts'), { args: [method, 'logging-default'] });
+    expect(r.stdout).toBe('exitcode 0\n');
+    expect(r.stderr).toBe('[WARNING/MainProcess] main (warning)\n[WARNING/Process-1] child (warning)\n');
+  });
+
   it('names a grandchild Process-1:1 and gives it its parent', async () => {
     const r = await runFixture(fixture('main-program.ts'), { args: [method, 'nested', tmp.dir] });
     expect(r.stdout).toBe('exitcode 0\n');

@@ -66,9 +66,19 @@ export function formatRecord(record: LogRecord): string {
   return `[${record.levelName}/${record.processName}] ${record.message}`;
 }
 
+/**
+ * The level a logger at NOTSET goes by: Python's root logger's default, so an
+ * unconfigured logger shows warnings and above, as `logging` does.
+ */
+const DEFAULT_EFFECTIVE_LEVEL = LogLevel.WARNING;
+
 /** The logger of mpjs (Python's `multiprocessing` logger). */
 export class Logger {
-  /** Records below this level are dropped. */
+  /**
+   * The level set on this logger; records below its effective level are
+   * dropped. NOTSET (the default) means WARNING, as in Python, where such a
+   * logger takes the root logger's level.
+   */
   level: number = LogLevel.NOTSET;
   readonly name: string;
   readonly #handlers = new Set<LogHandler>();
@@ -93,8 +103,14 @@ export class Logger {
     return [...this.#handlers];
   }
 
+  /** The level records are compared with: the one set, or WARNING while it is NOTSET (Python's `getEffectiveLevel()`). */
+  getEffectiveLevel(): number {
+    return this.level === LogLevel.NOTSET ? DEFAULT_EFFECTIVE_LEVEL : this.level;
+  }
+
+  /** Whether a record at `level` would be written: a handler is there and the level is at least the effective one. */
   isEnabledFor(level: number): boolean {
-    return this.#handlers.size > 0 && level >= this.level;
+    return this.#handlers.size > 0 && level >= this.getEffectiveLevel();
   }
 
   log(level: number, message: unknown, ...args: unknown[]): void {
@@ -143,7 +159,9 @@ export function getLogger(): Logger {
 /**
  * Python's `log_to_stderr(level)`: adds (once) a handler that writes
  * `[LEVEL/ProcessName] message` lines to stderr, and sets the level if given.
- * Children started afterwards log the same way.
+ * Without a level the logger keeps its own (NOTSET at first, which shows
+ * WARNING and above, as in Python): pass `'INFO'` or `'DEBUG'` to see the
+ * library's own lines. Children started afterwards log the same way.
  */
 export function logToStderr(level?: number | LogLevelName): Logger {
   if (!stderrHandler) {

@@ -13,6 +13,45 @@ describe('logger', () => {
     expect(records.map((r) => [r.levelName, r.message])).toEqual([['INFO', 'shown 42']]);
   });
 
+  it('goes by WARNING while its level is NOTSET, as Python does', () => {
+    const logger = new Logger('t');
+    const records: LogRecord[] = [];
+    logger.addHandler((r) => records.push(r));
+    expect(logger.level).toBe(LogLevel.NOTSET);
+    expect(logger.getEffectiveLevel()).toBe(LogLevel.WARNING);
+    logger.subDebug('hidden');
+    logger.debug('hidden');
+    logger.info('hidden');
+    logger.subWarning('hidden');
+    logger.warning('shown');
+    logger.error('shown too');
+    expect(records.map((r) => r.levelName)).toEqual(['WARNING', 'ERROR']);
+    logger.setLevel('DEBUG');
+    logger.debug('now shown');
+    logger.setLevel(LogLevel.NOTSET);
+    logger.info('hidden again');
+    expect(records.map((r) => r.message)).toEqual(['shown', 'shown too', 'now shown']);
+  });
+
+  it('logToStderr() without a level writes warnings and above only, and keeps a level set before', () => {
+    const write = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      logToStderr();
+      getLogger().debug('debug line');
+      getLogger().info('info line');
+      getLogger().warning('warning line');
+      expect(write.mock.calls.map((c) => c[0])).toEqual(['[WARNING/MainProcess] warning line\n']);
+      expect(stderrLoggingState()).toEqual({ enabled: true, level: LogLevel.NOTSET });
+      getLogger().setLevel('INFO');
+      logToStderr();
+      getLogger().info('info line');
+      expect(write.mock.calls.map((c) => c[0])).toEqual(['[WARNING/MainProcess] warning line\n', '[INFO/MainProcess] info line\n']);
+    } finally {
+      write.mockRestore();
+      getLogger().setLevel(LogLevel.NOTSET);
+    }
+  });
+
   it('logToStderr writes [LEVEL/ProcessName] lines', () => {
     const write = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
