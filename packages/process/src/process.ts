@@ -421,7 +421,7 @@ function buildLaunchRequest(process_: Process, state: ProcessState): LaunchReque
   const handles: Handle[] = [];
   let bytes: Uint8Array;
   try {
-    bytes = defaultCodec.encode(payload, { handles });
+    bytes = defaultCodec.encode(payload, { handles, spawning: true });
   } catch (error) {
     // Keep the codec's error class (SerializationError) and say which process it was about.
     if (error instanceof Error) {

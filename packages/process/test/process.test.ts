@@ -30,7 +30,8 @@ import {
   tryToStartChild,
   type Identity,
 } from './fixtures/targets.js';
-import { FileHandle, writeThroughHandles } from './fixtures/handles.js';
+import { FileHandle, Secret, reportSecret, writeThroughHandles } from './fixtures/handles.js';
+import { defaultCodec } from '@mpjs/serialization';
 
 const tmp = tempDir();
 
@@ -293,6 +294,14 @@ describe.each<StartMethod>(['spawn', 'forkserver'])('Process with start method %
     // spawn puts them in the stdio table from fd 4 on; a warm interpreter receives them with SCM_RIGHTS.
     if (method === 'spawn') expect(seen.map((h) => h.fd)).toEqual([4, 5]);
     else expect(seen.map((h) => h.fd).some((fd) => fd === 4 || fd === 5)).toBe(false);
+  });
+
+  it('tells registered types that the arguments are encoded for a child being started (context.spawning)', async () => {
+    const report = tmp.file(`${method}-secret.json`);
+    expect(await run(ctx.Process({ target: reportSecret, args: [report, new Secret('only for children')] }))).toBe(0);
+    expect(readJson(report)).toEqual({ secret: 'only for children' });
+    // Any other encoding (a pipe, a queue) is not a spawn: the secret stays behind.
+    expect((defaultCodec.decode(defaultCodec.encode(new Secret('kept'), { handles: [] })) as Secret).secret).toBeNull();
   });
 });
 

@@ -19,6 +19,12 @@ export interface HandleRecord {
 export interface EncodeContext {
   /** Filled by registered types while encoding, in order. */
   handles: HandleRecord[];
+  /**
+   * Set while encoding the process object for a child being started
+   * (`Process.start()`). Secrets only a child may inherit (a manager proxy's
+   * authkey, as Python sends it only while spawning) travel only then.
+   */
+  spawning?: boolean;
 }
 
 /** Decoding reads handles by index; their fds are valid in the receiving process. */
