@@ -48,6 +48,8 @@ class ThreadRunner implements WorkerRunner, TaskChannel {
   readonly #exited: Promise<void>;
   /** Tasks out, results in: a port of its own, which the pool can poll (a Worker's own channel cannot be). */
   readonly #port: PolledPort;
+  /** Waits under way (a result, the thread's exit): while there are any, the thread keeps the program alive. */
+  #holds = 0;
 
   constructor(name: string, settings: Uint8Array) {
     this.name = name;
@@ -61,6 +63,7 @@ class ThreadRunner implements WorkerRunner, TaskChannel {
       execArgv: getExecArgv(),
       name,
     });
+    // An idle pool lets the program end, as a pool of daemonic processes does; a wait holds it (#hold).
     this.#thread.unref();
     this.#threadId = this.#thread.threadId;
     this.#port = new PolledPort(port1, { refWhileWaiting: true });
@@ -93,21 +96,50 @@ class ThreadRunner implements WorkerRunner, TaskChannel {
     this.#port.post(...transferable(defaultCodec.encode(obj)));
   }
 
-  /** Like a connection, the port keeps the program alive only while a result is awaited. */
+  /**
+   * Like a connection, the port keeps the program alive only while a result
+   * is awaited; so does the thread, whose 'exit' event ends the wait when the
+   * thread dies during a task (its port alone would let the program end first).
+   */
   async recv(): Promise<unknown> {
-    return defaultCodec.decodeAsync((await this.#port.recv()) as Uint8Array);
+    const message = this.#port.recv();
+    if (!this.#port.waiting) return defaultCodec.decodeAsync((await message) as Uint8Array);
+    const release = this.#hold();
+    try {
+      return defaultCodec.decodeAsync((await message) as Uint8Array);
+    } finally {
+      release();
+    }
   }
 
   close(): void {
     if (this.#exitcode === null) this.#port.post(null);
   }
 
+  /** Waits for the thread to exit (at most `timeout` ms), keeping the program alive meanwhile. */
   async join(timeout?: number): Promise<void> {
     const ms = normalizeTimeout(timeout);
-    if (ms === Infinity) return this.#exited;
+    if (this.#exitcode !== null) return;
+    const release = this.#hold();
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.#exited, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
-    clearTimeout(timer);
+    try {
+      if (ms === Infinity) await this.#exited;
+      else await Promise.race([this.#exited, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+    } finally {
+      clearTimeout(timer);
+      release();
+    }
+  }
+
+  /** Keeps the thread referenced until the returned function is called (Popen's hold(), for a thread). */
+  #hold(): () => void {
+    if (this.#holds++ === 0) this.#thread.ref();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--this.#holds === 0) this.#thread.unref();
+    };
   }
 
   terminate(): void {

@@ -4,6 +4,8 @@ import { ProcessError, ThreadPool, TimeoutError, ValueError } from '../src/index
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runFixture } from '@mpjs/test-utils';
 import { add, currentThreadId, exitOn, failOn13, init, initState, sleepPid, slowSquare, square, TaskError, touch } from './fixtures/tasks.js';
 
 describe('ThreadPool', () => {
@@ -85,5 +87,33 @@ describe('ThreadPool', () => {
       await single.terminate();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+/** Runs the thread-lifetime fixture, a program of its own, and returns the JSON lines it printed. */
+async function lifetime(...args: string[]): Promise<{ code: number | null; lines: unknown[]; stderr: string }> {
+  const result = await runFixture(fileURLToPath(new URL('./fixtures/thread-lifetime.ts', import.meta.url)), { args });
+  const lines = result.stdout.trim() === '' ? [] : result.stdout.trim().split('\n').map((line) => JSON.parse(line) as unknown);
+  return { code: result.code, lines, stderr: result.stderr };
+}
+
+describe('a ThreadPool keeps its program alive while it is waited for', () => {
+  // The test runner keeps its own event loop alive: only a program of its own shows a wait that holds nothing.
+  test('close() then join() resolves, also once threads retire after maxtasksperchild', async () => {
+    for (const args of [['join'], ['join', '2'], ['join', '1']]) {
+      const { code, lines, stderr } = await lifetime(...args);
+      expect({ args, code, lines, stderr }).toEqual({ args, code: 0, lines: [[1, 4, 9], 'joined'], stderr: '' });
+    }
+  });
+
+  test('a task whose thread calls process.exit fails with a ProcessError naming the exit code, and the pool goes on', async () => {
+    const { code, lines } = await lifetime('exit', '3', '0');
+    expect(code).toBe(0);
+    expect(lines).toEqual([
+      { error: expect.stringMatching(/^ProcessError: worker ThreadPool-1Worker-\d+ \(thread \d+\) exited with exit code 3 while running a task/) },
+      { error: expect.stringMatching(/^ProcessError: worker ThreadPool-1Worker-\d+ \(thread \d+\) exited with exit code 0 while running a task/) },
+      16,
+      'done',
+    ]);
   });
 });
