@@ -8,7 +8,7 @@
  * that with {@link recvFds} on the same descriptor (both would watch it).
  */
 import { constants } from 'node:os';
-import { EOFError, normalizeTimeout, ProtocolError, TimeoutError, type Timeout } from '@mpjs/util';
+import { EOFError, normalizeTimeout, ProtocolError, setLongTimeout, TimeoutError, type LongTimer, type Timeout } from '@mpjs/util';
 import { native, type NativeReceived } from './binding.js';
 import { FdWatcher, READABLE } from './fd-watch.js';
 import { systemError } from './system-error.js';
@@ -162,10 +162,10 @@ export function recvFds(socketFd: number, options?: RecvFdsOptions): Promise<Rec
       reject(signal.reason);
       return;
     }
-    let timer: NodeJS.Timeout | undefined;
+    let timer: LongTimer | undefined;
     let watcher: FdWatcher;
     const stop = (): void => {
-      if (timer) clearTimeout(timer);
+      timer?.clear();
       signal?.removeEventListener('abort', onAbort);
       watcher.close();
     };
@@ -197,7 +197,7 @@ export function recvFds(socketFd: number, options?: RecvFdsOptions): Promise<Rec
     }
     signal?.addEventListener('abort', onAbort, { once: true });
     if (ms !== Infinity) {
-      timer = setTimeout(() => {
+      timer = setLongTimeout(() => {
         stop();
         reject(new TimeoutError(`${fn}: no message arrived on fd ${socketFd} within ${ms} ms`));
       }, ms);

@@ -50,6 +50,113 @@ export class Deadline {
   }
 }
 
+/**
+ * The longest delay one Node timer holds: 2^31 - 1 ms, about 24.8 days. Node
+ * runs a timer given more after 1 ms (with a TimeoutOverflowWarning).
+ */
+export const MAX_TIMER_DELAY = 2 ** 31 - 1;
+
+/** A timer made by {@link setLongTimeout}. */
+export interface LongTimer {
+  /** Stops the timer; the callback will not run. */
+  clear(): void;
+  /** Whether the timer keeps the event loop alive (it does by default), as `Timeout.ref()`/`unref()`. */
+  ref(on: boolean): void;
+}
+
+/**
+ * `setTimeout` for any number of milliseconds: a delay longer than a Node
+ * timer holds ({@link MAX_TIMER_DELAY}) is waited out as a chain of timers,
+ * so a wait of 30 days lasts 30 days (as Python's does) instead of ending
+ * after 1 ms. `Infinity` never fires. Every mpjs wait with a timeout uses it.
+ */
+export function setLongTimeout(callback: () => void, ms: number): LongTimer {
+  let left = ms > 0 ? ms : 0;
+  let refed = true;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (): void => {
+    const step = Math.min(left, MAX_TIMER_DELAY);
+    left -= step;
+    timer = setTimeout(fire, step);
+    if (!refed) timer.unref();
+  };
+  const fire = (): void => {
+    timer = undefined;
+    if (left > 0) arm();
+    else callback();
+  };
+  if (left !== Infinity) arm();
+  return {
+    clear(): void {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      left = 0;
+    },
+    ref(on: boolean): void {
+      refed = on;
+      if (on) timer?.ref();
+      else timer?.unref();
+    },
+  };
+}
+
+/** The trailing options object of an mpjs wait (API rule 4: every wait accepts `{ signal }`). */
+export interface AbortOptions {
+  /** Aborting rejects the wait with `signal.reason` (an `AbortError` DOMException unless `abort(reason)` gave one). */
+  signal?: AbortSignal;
+}
+
+/** The options of a wait whose timeout may also be given inside them: `join({ timeout, signal })`. */
+export interface TimeoutOptions extends AbortOptions {
+  /** Milliseconds, when not given as the first argument. */
+  timeout?: Timeout;
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value);
+  return typeof value === 'object' || typeof value === 'function' ? typeof value : String(value);
+}
+
+/** Checks an optional `signal` option; `fn` names the call in the error. */
+export function checkSignal(fn: string, signal: unknown): AbortSignal | undefined {
+  if (signal === undefined || signal === null) return undefined;
+  if (!(signal instanceof AbortSignal)) {
+    throw new TypeError(`${fn}: "signal" must be an AbortSignal (from an AbortController, or AbortSignal.timeout()), got ${describeValue(signal)}`);
+  }
+  return signal;
+}
+
+/**
+ * Checks the `(timeout?, options?)` arguments of a wait: the timeout may come
+ * first or inside the options (`join(500)`, `join(500, { signal })`,
+ * `join({ timeout: 500, signal })`), as the waits of `@mpjs/synchronize` take
+ * them. Returns the timeout in milliseconds as {@link normalizeTimeout} gives
+ * it (`fallback` when none was given) and the signal.
+ */
+export function waitArguments(
+  fn: string,
+  timeout?: Timeout | TimeoutOptions,
+  options?: AbortOptions,
+  fallback?: Timeout,
+): { ms: number; signal: AbortSignal | undefined } {
+  let given: unknown;
+  let opts: unknown;
+  if (timeout !== null && typeof timeout === 'object') {
+    opts = timeout;
+    given = (timeout as TimeoutOptions).timeout;
+    if (options !== undefined) throw new TypeError(`${fn}: give the options once, either first ({ timeout, signal }) or after the timeout`);
+  } else {
+    opts = options;
+    given = timeout;
+  }
+  if (opts !== undefined && opts !== null && typeof opts !== 'object') {
+    throw new TypeError(`${fn}: options must be an object such as { signal }, got ${describeValue(opts)}`);
+  }
+  const signal = checkSignal(fn, (opts as AbortOptions | null | undefined)?.signal);
+  return { ms: normalizeTimeout((given ?? fallback) as Timeout, `${fn}: "timeout"`), signal };
+}
+
 /** Throws the signal's reason if it is aborted (Node's convention). */
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw signal.reason;
@@ -63,10 +170,10 @@ export function delay(ms: number, signal?: AbortSignal): Promise<void> {
       return;
     }
     const onAbort = (): void => {
-      clearTimeout(timer);
+      timer.clear();
       reject(signal!.reason);
     };
-    const timer = setTimeout(() => {
+    const timer = setLongTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
@@ -95,9 +202,9 @@ export function waitFor<T>(promise: Promise<T>, options: WaitForOptions = {}): P
   const { signal } = options;
   if (ms === Infinity && !signal) return promise;
   return new Promise<T>((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined;
+    let timer: LongTimer | undefined;
     const cleanup = (): void => {
-      if (timer) clearTimeout(timer);
+      timer?.clear();
       signal?.removeEventListener('abort', onAbort);
     };
     const giveUp = (reason: unknown): void => {
@@ -112,7 +219,7 @@ export function waitFor<T>(promise: Promise<T>, options: WaitForOptions = {}): P
     }
     signal?.addEventListener('abort', onAbort, { once: true });
     if (ms !== Infinity) {
-      timer = setTimeout(() => giveUp(options.onTimeout ? options.onTimeout() : new TimeoutError(`timed out after ${ms} ms`)), ms);
+      timer = setLongTimeout(() => giveUp(options.onTimeout ? options.onTimeout() : new TimeoutError(`timed out after ${ms} ms`)), ms);
     }
     promise.then(
       (value) => {

@@ -31,8 +31,18 @@ export {
 export type { LogLevelName, LogRecord, LogHandler } from './logger.js';
 export { Finalize, runFinalizers, pendingFinalizers } from './finalize.js';
 export type { FinalizeOptions } from './finalize.js';
-export { Deadline, normalizeTimeout, throwIfAborted, delay, waitFor } from './deadline.js';
-export type { Timeout, WaitForOptions } from './deadline.js';
+export {
+  Deadline,
+  normalizeTimeout,
+  throwIfAborted,
+  delay,
+  waitFor,
+  setLongTimeout,
+  MAX_TIMER_DELAY,
+  checkSignal,
+  waitArguments,
+} from './deadline.js';
+export type { Timeout, WaitForOptions, LongTimer, AbortOptions, TimeoutOptions } from './deadline.js';
 export { waitReady, isWaitable } from './waitable.js';
 export type { Waitable } from './waitable.js';
 export { POLL_MICROS, PollBackoff } from './poll-budget.js';
