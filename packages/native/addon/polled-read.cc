@@ -11,6 +11,7 @@
 #include <ctime>
 
 #if defined(__linux__)
+#include <poll.h>
 #include <sched.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -64,7 +65,26 @@ int64_t ReadSome(int fd, uint8_t* data, size_t length) {
   }
 }
 
+// poll(2) of one descriptor for `events` (1 readable, 2 writable), waiting up
+// to `timeout_ms` (< 0: forever): what is ready (1 readable, 2 writable,
+// 4 hung up or failed; 0 nothing in time), or -errno (-EBADF for a closed
+// descriptor). Reads nothing: data stays in the kernel.
+int PollFd(int fd, int events, int timeout_ms) {
+  pollfd p{};
+  p.fd = fd;
+  p.events = static_cast<short>(((events & 1) ? (POLLIN | POLLRDHUP) : 0) | ((events & 2) ? POLLOUT : 0));
+  int n;
+  do n = poll(&p, 1, timeout_ms);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return -errno;
+  if (n == 0) return 0;
+  if (p.revents & POLLNVAL) return -EBADF;
+  return ((p.revents & POLLIN) ? 1 : 0) | ((p.revents & POLLOUT) ? 2 : 0) |
+         ((p.revents & (POLLHUP | POLLRDHUP | POLLERR)) ? 4 : 0);
+}
+
 #else
+int PollFd(int, int, int) { return -ENOSYS; }
 int64_t ReadPolling(int, uint8_t*, size_t, int64_t) { return -ENOSYS; }
 int Yield() { return -ENOSYS; }
 int64_t ReadSome(int, uint8_t*, size_t) { return -ENOSYS; }
@@ -94,6 +114,11 @@ void ReadSome(const FunctionCallbackInfo<Value>& args) {
   ReturnNumber(args, static_cast<double>(os::ReadSome(IntArg(args, 0), data, length)));
 }
 
+// pollFd(fd, events, timeoutMs) -> ready events | -errno
+void PollFd(const FunctionCallbackInfo<Value>& args) {
+  ReturnNumber(args, os::PollFd(IntArg(args, 0), IntArg(args, 1), IntArg(args, 2)));
+}
+
 // schedYield() -> 0 | -errno
 void SchedYield(const FunctionCallbackInfo<Value>& args) { ReturnNumber(args, os::Yield()); }
 
@@ -103,6 +128,7 @@ void InitPolledRead(v8::Local<v8::Context> context, v8::Local<v8::Object> export
   SetMethod(context, exports, "readPolling", ReadPolling);
   SetMethod(context, exports, "schedYield", SchedYield);
   SetMethod(context, exports, "readSome", ReadSome);
+  SetMethod(context, exports, "pollFd", PollFd);
 }
 
 }  // namespace mpjs

@@ -1,4 +1,5 @@
-// Process control: the parent-death signal and the parent's pid.
+// Process control: the parent-death signal, the parent's pid, and waiting for
+// a child synchronously.
 #include "addon.h"
 
 #include <cerrno>
@@ -6,6 +7,7 @@
 
 #if defined(__linux__)
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #endif
 
@@ -28,7 +30,39 @@ int ParentPid() { return static_cast<int>(getppid()); }
 // flushing, no teardown of the runtime; the kernel closes every descriptor.
 [[noreturn]] void ExitImmediately(int code) { _exit(code); }
 
+// How a child ended: its exit code, or the signal that ended it.
+struct ChildStatus {
+  int code;    // -1 when a signal ended it
+  int signal;  // 0 when it exited
+};
+
+// waitpid(pid) for a child that has ended (waiting for it to end if `block`):
+// 1 with `status` filled in, 0 if it still runs (not `block`), or -errno
+// (-ECHILD: not a child of this process, or already reaped). Stopped or
+// continued children are not reported (no WUNTRACED/WCONTINUED).
+int WaitChild(int pid, bool block, ChildStatus* status) {
+  int raw = 0;
+  for (;;) {
+    pid_t r = waitpid(pid, &raw, block ? 0 : WNOHANG);
+    if (r == 0) return 0;
+    if (r > 0) break;
+    // A signal handler ran (libuv's SIGCHLD handler, for one): wait again.
+    if (errno != EINTR) return -errno;
+  }
+  if (WIFSIGNALED(raw)) {
+    *status = {-1, WTERMSIG(raw)};
+  } else {
+    *status = {WEXITSTATUS(raw), 0};
+  }
+  return 1;
+}
+
 #else
+struct ChildStatus {
+  int code;
+  int signal;
+};
+int WaitChild(int, bool, ChildStatus*) { return -ENOSYS; }
 int SetParentDeathSignal(int) { return -ENOSYS; }
 int ParentPid() { return -ENOSYS; }
 [[noreturn]] void ExitImmediately(int code) { _Exit(code); }
@@ -46,6 +80,16 @@ void SetParentDeathSignal(const FunctionCallbackInfo<Value>& args) {
 // getppid() -> pid
 void GetParentPid(const FunctionCallbackInfo<Value>& args) { ReturnNumber(args, os::ParentPid()); }
 
+// waitChild(pid, block) -> [code, signal] | 0 (still running) | -errno
+void WaitChild(const FunctionCallbackInfo<Value>& args) {
+  os::ChildStatus status{};
+  int rc = os::WaitChild(IntArg(args, 0), args[1]->IsTrue(), &status);
+  if (rc <= 0) return ReturnNumber(args, rc);
+  v8::Isolate* isolate = args.GetIsolate();
+  v8::Local<Value> items[] = {v8::Number::New(isolate, status.code), v8::Number::New(isolate, status.signal)};
+  args.GetReturnValue().Set(v8::Array::New(isolate, items, 2));
+}
+
 // exitImmediately(code) -> does not return
 void ExitImmediately(const FunctionCallbackInfo<Value>& args) { os::ExitImmediately(IntArg(args, 0) & 0xff); }
 
@@ -55,6 +99,7 @@ void InitProcessControl(v8::Local<v8::Context> context, v8::Local<v8::Object> ex
   SetMethod(context, exports, "setParentDeathSignal", SetParentDeathSignal);
   SetMethod(context, exports, "getppid", GetParentPid);
   SetMethod(context, exports, "exitImmediately", ExitImmediately);
+  SetMethod(context, exports, "waitChild", WaitChild);
 }
 
 }  // namespace mpjs

@@ -96,6 +96,10 @@ export interface NativeBinding {
   readPolling(fd: number, target: Uint8Array, budgetMicros: number): number;
   /** One `read(fd)` into `target`: bytes (0: end of file), or -errno (-EAGAIN: nothing there). */
   readSome(fd: number, target: Uint8Array): number;
+  /** `poll(2)` of one fd for `events` (1 readable, 2 writable) up to `timeoutMs` (< 0: forever): ready events (1, 2, 4 hung up), 0 on timeout, or -errno. */
+  pollFd(fd: number, events: number, timeoutMs: number): number;
+  /** `waitpid(pid)`, blocking if `block`: `[code, signal]` (code -1 when a signal ended it, signal 0 when it exited), 0 while it runs, or -errno. */
+  waitChild(pid: number, block: boolean): [code: number, signal: number] | number;
   /** `_exit(code)`: ends the process at once. */
   exitImmediately(code: number): never;
   /** `sched_yield()`: 0 or -errno. */

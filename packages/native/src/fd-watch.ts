@@ -14,6 +14,31 @@ export const WRITABLE = 2;
 /** The peer hung up (reported with READABLE when reading is watched). */
 export const HANG_UP = 4;
 
+/** Longest wait {@link pollFd} accepts, in milliseconds (what `poll(2)` takes). */
+const MAX_POLL_TIMEOUT = 2 ** 31 - 1;
+
+/**
+ * Asks the kernel, without reading anything, whether `fd` is ready for
+ * `events` ({@link READABLE} | {@link WRITABLE}): `poll(2)`, as Python's
+ * `select` does for `Connection.poll()`. Waits up to `timeout` ms (0, the
+ * default, checks and returns at once; the thread is blocked meanwhile, so
+ * keep it 0 on an event loop).
+ *
+ * @returns What is ready: a mix of {@link READABLE} (data, or the end of the
+ *   stream), {@link WRITABLE} and {@link HANG_UP} (the peer closed, or the
+ *   descriptor has a pending error), or 0 when nothing is.
+ * @throws A system error with code `'EBADF'` for a descriptor that is not open.
+ */
+export function pollFd(fd: number, events: number = READABLE, timeout = 0): number {
+  const fn = 'pollFd';
+  checkFd(fn, 'fd', fd);
+  checkInteger(fn, 'events', events, 1, READABLE | WRITABLE);
+  checkInteger(fn, 'timeout', timeout, 0, MAX_POLL_TIMEOUT);
+  const rc = native.pollFd(fd, events, timeout);
+  if (rc < 0) throw systemError(rc, 'poll');
+  return rc;
+}
+
 /**
  * Watches one descriptor. `onReady` gets the events that are ready (a mix of
  * {@link READABLE}, {@link WRITABLE}, {@link HANG_UP}), or a system error;

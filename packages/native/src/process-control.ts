@@ -1,6 +1,6 @@
 /**
- * Process control that Node.js does not offer: a signal on parent death, and
- * the parent's pid straight from the kernel.
+ * Process control that Node.js does not offer: a signal on parent death, the
+ * parent's pid straight from the kernel, and a synchronous wait for a child.
  */
 import { constants } from 'node:os';
 import { native } from './binding.js';
@@ -66,4 +66,48 @@ export function getppid(): number {
 export function exitImmediately(code: number): never {
   checkInteger('exitImmediately', 'code', code, 0, 255);
   return native.exitImmediately(code);
+}
+
+/** How a child ended, as {@link waitChildSync} reports it. */
+export interface ChildExit {
+  /** The exit status (0–255), or null when a signal ended it. */
+  code: number | null;
+  /** The signal that ended it (`'SIGTERM'`…), or null when it exited. */
+  signal: NodeJS.Signals | null;
+}
+
+const signalNames = new Map<number, NodeJS.Signals>(
+  Object.entries(constants.signals).map(([name, number]) => [number, name as NodeJS.Signals]),
+);
+
+/**
+ * Waits synchronously until the child `pid` ends, and reaps it (`waitpid`);
+ * with `{ block: false }` only checks, returning null while it runs. For code
+ * that cannot await, above all a `process.on('exit')` listener that must not
+ * let the program end before its children (Python joins them at exit). The
+ * whole thread waits, event loop included.
+ *
+ * The child is reaped here, so Node never learns that it ended: a
+ * `ChildProcess` for it never emits `'exit'` (and, if referenced, keeps the
+ * event loop alive). Use it only on children whose end nothing else awaits,
+ * or when the process is exiting anyway.
+ *
+ * @throws A system error with code `'ECHILD'` when `pid` is not a child of
+ *   this process (or was already reaped: check the `ChildProcess` first).
+ */
+export function waitChildSync(pid: number, options: { block?: boolean } = {}): ChildExit | null {
+  const fn = 'waitChildSync';
+  checkInteger(fn, 'pid', pid, 1, 2 ** 31 - 1);
+  if (options === null || typeof options !== 'object') throw new TypeError(`${fn}: "options" must be an object such as { block: false }`);
+  const block = options.block ?? true;
+  if (typeof block !== 'boolean') throw new TypeError(`${fn}: "block" must be a boolean, got ${describe(block)}`);
+  const result = native.waitChild(pid, block);
+  if (typeof result !== 'number') {
+    const [code, signo] = result;
+    return signo === 0 ? { code, signal: null } : { code: null, signal: signalNames.get(signo) ?? (`SIG${signo}` as NodeJS.Signals) };
+  }
+  if (result === 0) return null;
+  throw systemError(result, 'waitpid', {
+    message: result === -constants.errno.ECHILD ? `process ${pid} is not a child of this process, or was already reaped` : undefined,
+  });
 }

@@ -2,7 +2,11 @@
  * Turns the negative errno numbers of the addon into Node-style errors
  * (`code: 'EBADF'`, `errno: -9`, `syscall: 'mmap'`), as `fs` throws them.
  */
+import { constants } from 'node:os';
 import { getSystemErrorMap, getSystemErrorName } from 'node:util';
+
+/** Names of errno values libuv has no name for (ECHILD, say), from the OS's list. */
+const errnoNames = new Map<number, string>(Object.entries(constants.errno).map(([name, value]) => [-value, name]));
 
 /** Details added to a system error. */
 export interface SystemErrorDetails {
@@ -20,6 +24,8 @@ export function systemError(errno: number, syscall: string, details: SystemError
   } catch {
     code = `Unknown system error ${errno}`;
   }
+  // libuv names only the errors it knows; it answers "Unknown system error -10" for the others.
+  if (code.startsWith('Unknown')) code = errnoNames.get(errno) ?? code;
   const description = getSystemErrorMap().get(errno)?.[1] ?? 'unknown error';
   const where = details.target === undefined ? syscall : `${syscall} '${details.target}'`;
   const text = details.message === undefined ? `${code}: ${description}, ${where}` : `${code}: ${details.message} (${where})`;

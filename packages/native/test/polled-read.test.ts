@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { closeSync, fstatSync, openSync, writeSync } from 'node:fs';
-import { closeFd, pipe, readPolling, readSome, setNonBlocking, socketpair } from '../src/index.js';
+import { closeFd, HANG_UP, pipe, pollFd, READABLE, readPolling, readSome, setNonBlocking, socketpair, WRITABLE } from '../src/index.js';
 
 describe('readPolling', () => {
   it('reads what is there, returns null when nothing comes within the budget, 0 at the end', () => {
@@ -132,5 +132,55 @@ describe('pipe and readSome', () => {
       closeFd(r);
       closeFd(w);
     }
+  });
+});
+
+describe('pollFd', () => {
+  it('tells what a socket is ready for without reading: data, the end of the stream, room to write', () => {
+    const [a, first] = socketpair();
+    let b = first;
+    try {
+      expect(pollFd(a)).toBe(0);
+      expect(pollFd(a, WRITABLE)).toBe(WRITABLE);
+      expect(pollFd(a, READABLE | WRITABLE)).toBe(WRITABLE);
+      writeSync(b, Buffer.from('hi'));
+      expect(pollFd(a)).toBe(READABLE);
+      // Nothing was consumed: the bytes are still there.
+      expect(pollFd(a)).toBe(READABLE);
+      const target = Buffer.alloc(8);
+      expect(readPolling(a, target, 0)).toBe(2);
+      expect(pollFd(a)).toBe(0);
+      closeFd(b);
+      b = -1;
+      expect(pollFd(a) & READABLE).toBe(READABLE);
+      expect(pollFd(a) & HANG_UP).toBe(HANG_UP);
+    } finally {
+      closeFd(a);
+      if (b >= 0) closeFd(b);
+    }
+  });
+
+  it('reports the end of a pipe whose writer closed', () => {
+    const [r, w] = pipe();
+    try {
+      expect(pollFd(r)).toBe(0);
+      closeFd(w);
+      expect(pollFd(r) & HANG_UP).toBe(HANG_UP);
+    } finally {
+      closeFd(r);
+    }
+  });
+
+  it('waits up to its timeout, and fails with EBADF on a descriptor that is not open', () => {
+    const [a, b] = socketpair();
+    const started = performance.now();
+    expect(pollFd(a, READABLE, 30)).toBe(0);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(25);
+    closeFd(a);
+    closeFd(b);
+    expect(() => pollFd(a)).toThrow(expect.objectContaining({ code: 'EBADF' }));
+    expect(() => pollFd(-1)).toThrow(RangeError);
+    expect(() => pollFd(0, 0)).toThrow(/"events"/);
+    expect(() => pollFd(0, READABLE, -1)).toThrow(/"timeout"/);
   });
 });

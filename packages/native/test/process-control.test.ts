@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { runFixture, spawnFixture, eventually } from '@mpjs/test-utils';
-import { getppid, setParentDeathSignal } from '../src/index.js';
+import { getppid, setParentDeathSignal, waitChildSync } from '../src/index.js';
 import { exited, fixture, processRunning, waitForLine } from './helpers.js';
 
 describe('getppid', () => {
@@ -75,5 +75,38 @@ describe('exitImmediately', () => {
     const { exitImmediately } = await import('../src/index.js');
     expect(() => exitImmediately(256)).toThrow(RangeError);
     expect(() => exitImmediately(-1)).toThrow(RangeError);
+  });
+});
+
+describe('waitChildSync', () => {
+  const startChild = async (code: string): Promise<import('node:child_process').ChildProcess> => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, ['-e', code], { stdio: 'ignore' });
+    // Reaped here, Node never sees it end: it must not keep the test's loop alive.
+    child.unref();
+    return child;
+  };
+
+  it('blocks until the child exits and gives its exit code', async () => {
+    const child = await startChild('setTimeout(() => process.exit(3), 300)');
+    expect(waitChildSync(child.pid!, { block: false })).toBeNull();
+    const started = performance.now();
+    expect(waitChildSync(child.pid!)).toEqual({ code: 3, signal: null });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(150);
+    // Reaped: nothing is left to wait for.
+    expect(() => waitChildSync(child.pid!)).toThrow(expect.objectContaining({ code: 'ECHILD' }));
+  });
+
+  it('gives the signal that ended the child', async () => {
+    const child = await startChild('setInterval(() => {}, 1000)');
+    process.kill(child.pid!, 'SIGKILL');
+    expect(waitChildSync(child.pid!)).toEqual({ code: null, signal: 'SIGKILL' });
+  });
+
+  it('refuses a process that is not its child, and bad arguments', () => {
+    expect(() => waitChildSync(process.ppid)).toThrow(/is not a child of this process/);
+    expect(() => waitChildSync(0)).toThrow(RangeError);
+    // @ts-expect-error: not a boolean
+    expect(() => waitChildSync(1, { block: 'no' })).toThrow(/"block" must be a boolean/);
   });
 });
