@@ -11,6 +11,7 @@ import { ProcessError, ValueError } from '@mpjs/util';
 import { dropConnections, serverCall } from './dispatch.js';
 import { BaseProxy, buildProxy, type ProxyClass, type ProxyFactory } from './proxy.js';
 import { Server, type Callable, type ServerRegistry } from './server.js';
+import { forgetServer } from './release.js';
 import { runManagerServer } from './server-process.js';
 
 /** Options of `register()`. */
@@ -270,6 +271,8 @@ export class BaseManager implements ProxyFactory, AsyncDisposable {
       }
       control?.close();
       dropConnections(address);
+      // Its objects are gone with it: the proxies left have nothing to give back.
+      forgetServer(address);
       await proc.join(this.#shutdownTimeout);
       if (proc.exitcode === null) {
         proc.terminate();

@@ -6,31 +6,13 @@
  * an object is garbage-collected, the server frees it.
  */
 import { inspect } from 'node:util';
-import type { Address } from '@mpjs/connection';
+import { defaultAuthkey, type Address } from '@mpjs/connection';
 import { registerType } from '@mpjs/serialization';
-import { getLogger } from '@mpjs/util';
-import { rawCall, serverCall } from './dispatch.js';
+import { rawCall, serverCall, type CallOptions } from './dispatch.js';
 import { reprSymbol } from './format.js';
-import { localServer, type Server } from './server.js';
-import { releaseSymbol, type Token } from './token.js';
-
-/** Who a proxy reports to when it is garbage-collected. */
-interface Release {
-  readonly address: Address;
-  readonly authkey: Buffer;
-  readonly id: string;
-  readonly server: Server | undefined;
-}
-
-const released = new FinalizationRegistry<Release>((release) => {
-  if (release.server) {
-    release.server.decref(release.id);
-    return;
-  }
-  serverCall(release.address, release.authkey, 'decref', [release.id]).catch((error: unknown) => {
-    getLogger().debug(`decref of ${release.id} failed (the manager may be gone): ${String(error)}`);
-  });
-});
+import { giveBack, track, type Release } from './release.js';
+import { localServer } from './server.js';
+import { addressKey, releaseSymbol, type Token } from './token.js';
 
 /** Something that can build proxies for type ids (a manager). */
 export interface ProxyFactory {
@@ -68,10 +50,21 @@ export type ProxyClass = (new (token: Token, options: ProxyOptions) => BaseProxy
 
 const kAuto = Symbol('mpjs.managers.autoProxy');
 
+/** Options of {@link BaseProxy._callmethod} besides the method's own arguments. */
+export type CallmethodOptions = CallOptions;
+
 /**
  * The base of every proxy. `_callmethod(name, args, kwds)` calls a method of
  * the referent and resolves with its result; `_getvalue()` resolves with a
  * copy of the referent.
+ *
+ * Calls on one proxy take effect in the order they were made, awaited or
+ * not (`Promise.all(xs.map((x) => l.append(x)))` appends in order): a
+ * process sends its calls to a server over one connection, and the server
+ * starts them in the order they arrive. A call that waits (a queue's `get`
+ * or `put`, `acquire`, `wait`, `join`) starts in its turn but does not hold
+ * up the calls made after it, which start while it waits: a producer and a
+ * consumer may share one queue proxy.
  */
 export class BaseProxy {
   /** Method names the proxy calls (Python's `_exposed_`); null: whatever the server exposes. */
@@ -86,8 +79,11 @@ export class BaseProxy {
   /** The manager that made this proxy, when it lives in this process. */
   readonly _manager: ProxyFactory | null;
   readonly #authkey: Buffer;
-  readonly #ready: Promise<void>;
   readonly #exposed: readonly string[] | null;
+  /** Resolves once the server counts this proxy's reference (null: it does already). */
+  #ready: Promise<void> | null = null;
+  /** Calls made while `#ready` was pending, which later calls must not overtake. */
+  #queued = 0;
   #release: Release | null = null;
 
   constructor(token: Token, options: ProxyOptions) {
@@ -98,24 +94,27 @@ export class BaseProxy {
     this.#authkey = Buffer.from(options.authkey);
     this.#exposed = options.exposed ?? null;
     const server = localServer(token.address);
-    const release: Release = { address: token.address, authkey: this.#authkey, id: token.id, server };
-    const track = (): void => {
-      this.#release = release;
-      released.register(this, release, this);
-    };
+    const release: Release = { address: token.address, authkey: this.#authkey, id: token.id, server, done: false };
     if (server) {
       // Inside the manager's own process (a proxy stored in another shared object): count it directly.
-      server.incref(token.id);
-      track();
-      this.#ready = Promise.resolve();
+      if (options.incref !== false) server.incref(token.id);
+      this.#track(release);
     } else if (options.incref) {
-      this.#ready = serverCall(token.address, this.#authkey, 'incref', [token.id]).then(track);
+      const ready = serverCall(token.address, this.#authkey, 'incref', [token.id]).then(() => {
+        this.#track(release);
+        if (this.#ready === ready && this.#queued === 0) this.#ready = null;
+      });
       // Reported by the first method call.
-      this.#ready.catch(() => undefined);
+      ready.catch(() => undefined);
+      this.#ready = ready;
     } else {
-      track();
-      this.#ready = Promise.resolve();
+      this.#track(release);
     }
+  }
+
+  #track(release: Release): void {
+    this.#release = release;
+    track(this, release);
   }
 
   /**
@@ -126,12 +125,14 @@ export class BaseProxy {
     const release = this.#release;
     if (!release) return;
     this.#release = null;
-    released.unregister(this);
-    if (release.server) release.server.decref(release.id);
-    else serverCall(release.address, release.authkey, 'decref', [release.id]).catch(() => undefined);
+    giveBack(release);
   }
 
-  /** The manager server's key (travels with the proxy to other processes). */
+  /**
+   * The manager server's key. It travels with the proxy only to a child
+   * being started (a `Process` argument), as Python sends it; a proxy that
+   * arrives any other way uses its new process's `authkey`.
+   */
   get _authkey(): Buffer {
     return this.#authkey;
   }
@@ -146,10 +147,55 @@ export class BaseProxy {
    * passed as one last argument) and resolves with the result. An error the
    * referent throws is re-thrown here as the same class; a failure of the
    * server itself (unknown or unexposed method) rejects with `RemoteError`.
+   *
+   * `options.waits` marks a call that may wait: the server adds a `signal`
+   * to `kwds` (making it `{}` if null), aborted when the caller gives up
+   * through `options.signal` or its process goes; the method should stop
+   * waiting then. Aborting `options.signal` rejects with its reason once the
+   * server has cancelled the call; a call the server had already finished
+   * resolves with its result instead (it took effect).
    */
-  async _callmethod(name: string, args: readonly unknown[] = [], kwds: Record<string, unknown> | null = null): Promise<unknown> {
-    await this.#ready;
-    const [kind, value] = await rawCall(this._token.address, this.#authkey, [this._token.id, name, [...args], kwds]);
+  _callmethod(
+    name: string,
+    args: readonly unknown[] = [],
+    kwds: Record<string, unknown> | null = null,
+    options: CallmethodOptions = {},
+  ): Promise<unknown> {
+    try {
+      if (typeof name !== 'string' || name.length === 0) throw new TypeError(`_callmethod(): the method name must be a non-empty string, got ${describeValue(name)}`);
+      if (!Array.isArray(args)) {
+        throw new TypeError(`_callmethod('${name}', args): args must be an array of arguments, got ${describeValue(args)} (write _callmethod('${name}', [x]))`);
+      }
+      if (kwds !== null && (typeof kwds !== 'object' || Array.isArray(kwds))) {
+        throw new TypeError(`_callmethod('${name}', args, kwds): kwds must be a plain object or null, got ${describeValue(kwds)}`);
+      }
+      if (options === null || typeof options !== 'object') throw new TypeError(`_callmethod('${name}'): options must be an object such as { signal }`);
+      if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+        throw new TypeError(`${name}(): "signal" must be an AbortSignal, got ${describeValue(options.signal)}`);
+      }
+      options.signal?.throwIfAborted();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const ready = this.#ready;
+    if (ready === null) return this.#send(name, [...args], kwds, options);
+    // Waiting for the server to count this proxy; calls keep their order behind it.
+    this.#queued++;
+    return ready.then(
+      () => {
+        if (--this.#queued === 0 && this.#ready === ready) this.#ready = null;
+        return this.#send(name, [...args], kwds, options);
+      },
+      (error: unknown) => {
+        this.#queued--;
+        throw error;
+      },
+    );
+  }
+
+  async #send(name: string, args: unknown[], kwds: Record<string, unknown> | null, options: CallmethodOptions): Promise<unknown> {
+    const request = [this._token.id, name, args, kwds, options.waits === true || options.signal !== undefined] as const;
+    const [kind, value] = await rawCall(this._token.address, this.#authkey, [...request], options.signal);
     if (kind === '#RETURN') return value;
     if (kind === '#ERROR') throw value;
     const [exposed, id, typeid] = value as [string[], string, string];
@@ -157,7 +203,10 @@ export class BaseProxy {
     return buildProxy({ typeid, address: this._token.address, id }, exposed, this.#authkey, this._manager, false, fallback);
   }
 
-  /** Resolves with a copy of the referent. */
+  /**
+   * Resolves with a copy of the referent. A referent that cannot be copied
+   * (a lock, a queue, a pool…) rejects with `RemoteError`.
+   */
   _getvalue(): Promise<unknown> {
     return this._callmethod('#GETVALUE');
   }
@@ -172,6 +221,14 @@ export class BaseProxy {
     return `<${this.constructor.name} object, typeid '${this._token.typeid}' at 0x${this._token.id}>`;
   }
 
+  /**
+   * `String(proxy)` and `${proxy}` give the proxy's own representation
+   * (synchronous: the referent's is `await proxy.toString()`).
+   */
+  [Symbol.toPrimitive](): string {
+    return this._repr();
+  }
+
   [reprSymbol](): string {
     return this._repr();
   }
@@ -179,6 +236,30 @@ export class BaseProxy {
   [inspect.custom](): string {
     return this._repr();
   }
+}
+
+/** Whether `value` is a proxy of the server at `address`. */
+export function isProxyOf(value: unknown, address: Address): value is BaseProxy {
+  return value instanceof BaseProxy && addressKey(value._token.address) === addressKey(address);
+}
+
+/**
+ * Inside a manager's server, a proxy of that very server stands for its
+ * referent (Python's `RebuildProxy` hands the server its own object):
+ * `{ referent }` for such a proxy, else undefined.
+ */
+export function localReferent(value: unknown): { referent: unknown } | undefined {
+  if (!(value instanceof BaseProxy)) return undefined;
+  const server = localServer(value._token.address);
+  if (!server) return undefined;
+  return server.hasObject(value._token.id) ? { referent: server.referentOf(value._token.id) } : undefined;
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' || typeof value === 'function' ? `a ${typeof value}` : String(value);
 }
 
 const autoTypes = new Map<string, ProxyClass>();
@@ -235,27 +316,32 @@ interface ProxyData {
   token: Token;
   exposed: readonly string[] | null;
   proxytype: ProxyClass | null;
-  authkey: Buffer;
+  /** Only while spawning a child (Python's `get_spawning_popen()`), else null. */
+  authkey: Buffer | null;
 }
 
-// A proxy travels as its token, its class (by reference) and the server's key,
-// so the receiver can reconnect (Python sends the key while spawning a child).
+// A proxy travels as its token and its class (by reference). The server's key
+// travels only to a child being started, as Python's does; a proxy arriving any
+// other way (a pipe, a queue, a pool's task, another shared object) uses the
+// key of its new process, `currentProcess().authkey`.
 registerType<BaseProxy>({
   name: 'mpjs.managers.Proxy',
   type: BaseProxy,
   module: import.meta.url,
-  encode(proxy): ProxyData {
+  encode(proxy, context): ProxyData {
     const cls = proxy.constructor as ProxyClass;
+    // Sent by its own server (a result holding a proxy): keep the server's reference until the receiver has its own.
+    localServer(proxy._token.address)?.retainBriefly(proxy);
     return {
       token: proxy._token,
       exposed: proxy._exposedMethods,
       proxytype: isAutoProxyType(cls) ? null : cls,
-      authkey: proxy._authkey,
+      authkey: context?.spawning ? proxy._authkey : null,
     };
   },
   decode(data): BaseProxy {
     const { token, exposed, proxytype, authkey } = data as ProxyData;
     const cls = proxytype ?? makeProxyType(`AutoProxy[${token.typeid}]`, exposed ?? []);
-    return new cls(token, { authkey, incref: true, exposed });
+    return new cls(token, { authkey: authkey ?? defaultAuthkey(), incref: true, exposed });
   },
 });

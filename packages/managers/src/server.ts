@@ -5,10 +5,11 @@
  */
 import { inspect } from 'node:util';
 import { Listener, type Address, type Connection } from '@mpjs/connection';
+import { defaultCodec, decodeWhenReady } from '@mpjs/serialization';
 import { AuthenticationError, EOFError, ProtocolError, getLogger } from '@mpjs/util';
-import type { ReplyKind, Request } from './dispatch.js';
+import { CANCEL, callOf, frame, type ReplyKind, type Request } from './dispatch.js';
 import { formatValue } from './format.js';
-import { addressKey, releaseSymbol, serverStopSymbol } from './token.js';
+import { addressKey, releaseSymbol, serverStopSymbol, undeliveredSymbol } from './token.js';
 
 /** A function or class the server calls to make a shared object. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -32,7 +33,28 @@ interface Held {
   readonly exposed: ReadonlySet<string>;
   readonly methodToTypeid: Readonly<Record<string, string>> | null;
   readonly typeid: string;
+  /**
+   * Made by the server itself (a registered class called with `new`) and held
+   * by it alone: the proxies inside can be released when it is freed. An
+   * object a registered function or a method returned may live on elsewhere.
+   */
+  readonly owned: boolean;
   refcount: number;
+}
+
+/** What handling a request came to, and how to undo it if the reply cannot be delivered. */
+interface Outcome {
+  kind: ReplyKind;
+  value: unknown;
+  undo?: () => void;
+}
+
+/** A call being served on a connection. */
+interface ActiveCall {
+  /** Aborted when the caller gives up or goes (calls that wait only). */
+  controller: AbortController | null;
+  /** Answered `#CANCELLED` already: the result, when it comes, is undone. */
+  cancelled: boolean;
 }
 
 /** Methods every object answers, exposed or not (Python's fallback mapping). */
@@ -50,6 +72,9 @@ function isClass(fn: Callable): boolean {
   return /^class[\s{]/.test(Function.prototype.toString.call(fn));
 }
 
+/** How long a proxy sent by its own server is kept alive, so the receiver's incref finds its object (ms). */
+const RETAIN_SENT_MS = 5000;
+
 /** Public method names of an object: functions on it and its prototypes, not starting with `_`. */
 export function publicMethods(obj: unknown): string[] {
   const names = new Set<string>();
@@ -66,7 +91,11 @@ export function publicMethods(obj: unknown): string[] {
 
 /** Options of a {@link Server}. */
 export interface ServerOptions {
-  /** Where to listen: a socket path or `['127.0.0.1', port]`; default: a fresh AF_UNIX path. */
+  /**
+   * Where to listen: a socket path or `['127.0.0.1', port]`; default: on
+   * Linux an abstract AF_UNIX name (nothing on disk), elsewhere a fresh
+   * AF_UNIX path.
+   */
   address?: Address | null;
   /** Key every client must prove it knows. */
   authkey: Buffer;
@@ -82,16 +111,20 @@ export class Server {
   readonly #listener: Listener;
   readonly #objects = new Map<string, Held>();
   readonly #ids = new WeakMap<object, string>();
-  readonly #connections = new Set<Connection>();
+  readonly #connections = new Map<Connection, Map<number, ActiveCall>>();
   #nextId = 1;
   #stopped = false;
   #stop!: () => void;
   readonly #stoppedPromise = new Promise<void>((resolve) => (this.#stop = resolve));
   #serving = false;
+  /** Proxies this server sent lately, two generations (see {@link Server.retainBriefly}). */
+  #sent: [Set<object>, Set<object>] = [new Set(), new Set()];
+  #sentTimer: NodeJS.Timeout | null = null;
 
   constructor(registry: ServerRegistry, options: ServerOptions) {
     this.#registry = registry;
-    this.#listener = new Listener({ address: options.address ?? undefined, authkey: options.authkey, backlog: 64 });
+    const address = options.address ?? undefined;
+    this.#listener = new Listener({ address, authkey: options.authkey, backlog: 64 });
   }
 
   /** Resolves with the bound address (needed for TCP port 0). */
@@ -117,6 +150,37 @@ export class Server {
     return info;
   }
 
+  /** Whether the server holds an object of id `id`. */
+  hasObject(id: string): boolean {
+    return this.#objects.has(id);
+  }
+
+  /** The object of id `id` (what a proxy of this server stands for inside it). */
+  referentOf(id: string): unknown {
+    const held = this.#objects.get(id);
+    if (!held) throw new ProtocolError(`unknown object id ${id}: it was released or never existed`);
+    return held.obj;
+  }
+
+  /**
+   * Keeps `proxy` alive for a few seconds. A proxy of this server that it
+   * sends (the result of a queue's `get`, say) may be its object's last
+   * reference here; the receiver adds its own once the reply arrives, and the
+   * object must still exist then.
+   */
+  retainBriefly(proxy: object): void {
+    this.#sent[0].add(proxy);
+    if (this.#sentTimer) return;
+    this.#sentTimer = setInterval(() => {
+      this.#sent = [new Set(), this.#sent[0]];
+      if (this.#sent[1].size === 0 && this.#sent[0].size === 0 && this.#sentTimer) {
+        clearInterval(this.#sentTimer);
+        this.#sentTimer = null;
+      }
+    }, RETAIN_SENT_MS);
+    this.#sentTimer.unref();
+  }
+
   /**
    * Accepts and serves connections until a client sends `shutdown` (or
    * `stop()` is called), then closes every connection and the listener.
@@ -130,10 +194,15 @@ export class Server {
     const keepAlive = setInterval(() => undefined, 1 << 30);
     void this.#acceptLoop();
     await this.#stoppedPromise;
+    // Let the reply to a `shutdown` request go out first.
+    await new Promise((resolve) => setImmediate(resolve));
     clearInterval(keepAlive);
+    if (this.#sentTimer) clearInterval(this.#sentTimer);
+    this.#sentTimer = null;
+    this.#sent = [new Set(), new Set()];
     localServers.delete(addressKey(address));
     this.#listener.close();
-    for (const connection of this.#connections) connection.close();
+    for (const connection of [...this.#connections.keys()]) this.#dropConnection(connection);
     await Promise.allSettled([...this.#objects.values()].map(async ({ obj }) => {
       const onStop = (obj as { [serverStopSymbol]?: () => unknown } | null)?.[serverStopSymbol];
       if (typeof onStop === 'function') await onStop.call(obj);
@@ -161,101 +230,207 @@ export class Server {
         getLogger().debug(`manager server: accept failed: ${String(error)}`);
         continue;
       }
+      if (this.#stopped) {
+        connection.close();
+        return;
+      }
       void this.#serveClient(connection);
     }
   }
 
+  /**
+   * Reads a connection's calls and starts each as it arrives, in order; they
+   * run concurrently and are answered as they finish.
+   */
   async #serveClient(connection: Connection): Promise<void> {
-    this.#connections.add(connection);
+    const active = new Map<number, ActiveCall>();
+    this.#connections.set(connection, active);
     try {
-      for (;;) {
-        let request: unknown;
+      while (!this.#stopped) {
+        let bytes: Buffer;
         try {
-          request = await connection.recv();
+          bytes = await connection.recvBytes();
         } catch (error) {
-          if (error instanceof EOFError || connection.closed) return;
+          if (!(error instanceof EOFError) && !connection.closed) getLogger().debug(`manager server: a connection failed: ${String(error)}`);
+          return;
+        }
+        let call: number;
+        try {
+          call = callOf(bytes);
+        } catch (error) {
+          getLogger().debug(`manager server: ${String(error)}; closing the connection`);
+          return;
+        }
+        let message: unknown;
+        try {
+          message = decodeWhenReady(defaultCodec, bytes.subarray(4));
+          if (message instanceof Promise) message = await message;
+        } catch (error) {
           // A message that cannot be decoded: tell the client, keep serving.
-          this.#reply(connection, '#TRACEBACK', stackOf(error));
+          this.#send(connection, call, '#TRACEBACK', `cannot decode the request: ${stackOf(error)}`);
           continue;
         }
-        const [kind, value] = await this.#handle(request);
-        this.#reply(connection, kind, value);
-        if (this.#stopped) return;
+        if (message === CANCEL) this.#cancel(connection, active, call);
+        else void this.#run(connection, active, call, message);
       }
     } finally {
-      this.#connections.delete(connection);
-      if (this.#stopped) connection.close();
+      this.#dropConnection(connection);
     }
   }
 
-  #reply(connection: Connection, kind: ReplyKind, value: unknown): void {
-    if (connection.closed) return;
+  /** The caller is gone: its calls are given up (results they would have had are undone), the connection closed. */
+  #dropConnection(connection: Connection): void {
+    const active = this.#connections.get(connection);
+    this.#connections.delete(connection);
+    connection.close();
+    if (!active) return;
+    for (const entry of active.values()) {
+      entry.cancelled = true;
+      entry.controller?.abort(new DOMException('the caller of this manager call went away', 'AbortError'));
+    }
+    active.clear();
+  }
+
+  #cancel(connection: Connection, active: Map<number, ActiveCall>, call: number): void {
+    const entry = active.get(call);
+    // Answered already: the caller takes that answer.
+    if (!entry) return;
+    active.delete(call);
+    entry.cancelled = true;
+    entry.controller?.abort(new DOMException('the caller gave this manager call up', 'AbortError'));
+    this.#send(connection, call, '#CANCELLED', null);
+  }
+
+  async #run(connection: Connection, active: Map<number, ActiveCall>, call: number, request: unknown): Promise<void> {
+    const entry: ActiveCall = { controller: null, cancelled: false };
+    active.set(call, entry);
+    let outcome: Outcome;
     try {
-      connection.send([kind, value]);
+      outcome = await this.#handle(request, entry);
     } catch (error) {
-      try {
-        connection.send(['#TRACEBACK', `cannot send the result: ${stackOf(error)}`]);
-      } catch {
-        connection.close();
-      }
+      outcome = { kind: '#TRACEBACK', value: stackOf(error) };
+    }
+    if (entry.cancelled) {
+      // Answered #CANCELLED (or the caller went): what the call took goes back.
+      this.#undo(outcome);
+      return;
+    }
+    active.delete(call);
+    if (!this.#send(connection, call, outcome.kind, outcome.value)) this.#undo(outcome);
+  }
+
+  #undo(outcome: Outcome): void {
+    try {
+      outcome.undo?.();
+    } catch (error) {
+      getLogger().debug(`manager server: undoing an undelivered result failed: ${String(error)}`);
     }
   }
 
-  async #handle(request: unknown): Promise<[ReplyKind, unknown]> {
-    if (!Array.isArray(request) || request.length !== 4 || typeof request[1] !== 'string') {
-      return ['#TRACEBACK', `invalid request: ${inspect(request)}`];
+  /** Sends a reply; false when it could not be delivered (the connection is gone, or the value cannot travel). */
+  #send(connection: Connection, call: number, kind: ReplyKind, value: unknown): boolean {
+    if (connection.closed) return false;
+    let body: Uint8Array;
+    let delivered = true;
+    try {
+      const context = { handles: [] };
+      body = defaultCodec.encode([kind, value], context);
+      if (context.handles.length > 0) {
+        throw new TypeError(
+          'the result holds an OS handle (a Queue, a Connection, a Lock…), which cannot travel over a manager connection; ' +
+            'register a shared type for it and return a proxy (methodToTypeid)',
+        );
+      }
+    } catch (error) {
+      body = defaultCodec.encode(['#TRACEBACK', `cannot send the result: ${stackOf(error)}`]);
+      delivered = false;
     }
-    const [id, method, args, kwds] = request as Request;
-    const argv = Array.isArray(args) ? [...args] : [];
-    if (kwds !== null && kwds !== undefined && Object.keys(kwds).length > 0) argv.push(kwds);
+    try {
+      connection.sendBytes(frame(call, body));
+    } catch {
+      this.#dropConnection(connection);
+      return false;
+    }
+    return delivered;
+  }
+
+  async #handle(request: unknown, entry: ActiveCall): Promise<Outcome> {
+    if (!Array.isArray(request) || request.length !== 5 || typeof request[1] !== 'string') {
+      return { kind: '#TRACEBACK', value: `invalid request: ${inspect(request)}` };
+    }
+    const [id, method, args, kwds, waits] = request as Request;
+    if (!Array.isArray(args)) {
+      return { kind: '#TRACEBACK', value: new TypeError(`${method}(): the arguments must travel as an array, got ${inspect(args)}`).stack };
+    }
+    const argv = [...args];
+    if (waits) {
+      // A call that may wait: it is told through this signal when its caller gives up or goes.
+      entry.controller = new AbortController();
+      argv.push({ ...(kwds ?? {}), signal: entry.controller.signal });
+    } else if (kwds !== null && kwds !== undefined && Object.keys(kwds).length > 0) {
+      argv.push(kwds);
+    }
     if (id === null) return this.#handleServerCall(method, argv);
     const held = this.#objects.get(id);
-    if (!held) return ['#TRACEBACK', new ProtocolError(`unknown object id ${id}: it was released or never existed`).stack];
+    if (!held) return { kind: '#TRACEBACK', value: new ProtocolError(`unknown object id ${id}: it was released or never existed`).stack };
     if (!held.exposed.has(method) && !FALLBACK.has(method)) {
-      return [
-        '#TRACEBACK',
-        new TypeError(
+      return {
+        kind: '#TRACEBACK',
+        value: new TypeError(
           `method '${method}' of shared object of type '${held.typeid}' is not exposed; ` +
             `exposed: ${[...held.exposed].join(', ') || '(none)'} (list it in register(..., { exposed }))`,
         ).stack,
-      ];
+      };
+    }
+    if (method === '#GETVALUE' || method === '__str__' || method === '__repr__') {
+      // Python's fallbacks: a failure here is the server's (RemoteError), not the referent's.
+      try {
+        return { kind: '#RETURN', value: this.#fallback(held, method) };
+      } catch (error) {
+        return { kind: '#TRACEBACK', value: stackOf(error) };
+      }
     }
     let result: unknown;
     try {
       result = await this.#invoke(held, method, argv);
     } catch (error) {
-      return ['#ERROR', error];
+      return { kind: '#ERROR', value: error };
     }
+    const undelivered = (held.obj as { [undeliveredSymbol]?: (m: string, a: unknown[], r: unknown) => void } | null)?.[undeliveredSymbol];
+    const undo = typeof undelivered === 'function' ? () => undelivered.call(held.obj, method, argv, result) : undefined;
     const typeid = held.methodToTypeid?.[method];
     if (typeid !== undefined) {
       try {
-        return ['#PROXY', this.#store(typeid, result)];
+        const stored = this.#store(typeid, result, false);
+        return { kind: '#PROXY', value: stored, undo: () => this.decref(stored[1]) };
       } catch (error) {
-        return ['#TRACEBACK', stackOf(error)];
+        return { kind: '#TRACEBACK', value: stackOf(error) };
       }
     }
-    return ['#RETURN', result];
+    return { kind: '#RETURN', value: result, undo };
+  }
+
+  #fallback(held: Held, method: string): unknown {
+    const obj = held.obj as Record<string, unknown> | null;
+    if (method === '#GETVALUE') {
+      return obj !== null && typeof obj === 'object' && typeof obj._getvalue === 'function' ? (obj._getvalue as () => unknown).call(obj) : obj;
+    }
+    const own = obj !== null && typeof obj === 'object' && obj.toString !== Object.prototype.toString;
+    return own ? String(obj) : formatValue(obj);
   }
 
   async #invoke(held: Held, method: string, argv: unknown[]): Promise<unknown> {
     const obj = held.obj as Record<string, unknown>;
-    if (method === '#GETVALUE') {
-      return typeof obj?._getvalue === 'function' ? (obj._getvalue as () => unknown).call(obj) : obj;
-    }
-    if (method === '__str__' || method === '__repr__') {
-      const own = obj !== null && typeof obj === 'object' && obj.toString !== Object.prototype.toString;
-      return own ? String(obj) : formatValue(obj);
-    }
     const fn = obj[method];
     if (typeof fn !== 'function') {
-      // An exposed name that is a plain property: return its value (no arguments) or set it.
+      // An exposed name that is a plain property: return its value (no arguments).
       if (argv.length === 0) return fn;
       throw new TypeError(`'${method}' of shared object of type '${held.typeid}' is not a method`);
     }
     return await (fn as (...a: unknown[]) => unknown).apply(obj, argv);
   }
 
-  #store(typeid: string, obj: unknown): [exposed: string[], id: string, typeid: string] {
+  #store(typeid: string, obj: unknown, owned: boolean): [exposed: string[], id: string, typeid: string] {
     const entry = this.#registry[typeid];
     const exposed = entry?.exposed ? [...entry.exposed] : publicMethods(obj);
     const existing = obj !== null && typeof obj === 'object' ? this.#ids.get(obj) : undefined;
@@ -265,46 +440,54 @@ export class Server {
     }
     const id = (this.#nextId++).toString(16);
     if (obj !== null && typeof obj === 'object') this.#ids.set(obj, id);
-    this.#objects.set(id, { obj, exposed: new Set(exposed), methodToTypeid: entry?.methodToTypeid ?? null, typeid, refcount: 1 });
+    this.#objects.set(id, { obj, exposed: new Set(exposed), methodToTypeid: entry?.methodToTypeid ?? null, typeid, owned, refcount: 1 });
     return [exposed, id, typeid];
   }
 
-  async #handleServerCall(method: string, argv: unknown[]): Promise<[ReplyKind, unknown]> {
+  async #handleServerCall(method: string, argv: unknown[]): Promise<Outcome> {
+    // As in Python, a failure of a server function (a type id it does not know,
+    // a constructor that throws) arrives as RemoteError with the server's stack.
     try {
       switch (method) {
         case 'create': {
-          const [typeid, args] = argv as [string, unknown[]];
+          const [typeid, args] = argv as [unknown, unknown];
+          if (typeof typeid !== 'string') throw new TypeError(`create(): the type id must be a string, got ${inspect(typeid)}`);
+          if (!Array.isArray(args)) throw new TypeError(`create('${typeid}'): the arguments must be an array, got ${inspect(args)}`);
           const entry = this.#registry[typeid];
           if (!entry) throw new TypeError(`the manager has no type id '${typeid}'; register it with Manager.register('${typeid}', callable)`);
           if (!entry.callable) {
             throw new TypeError(`type id '${typeid}' was registered without a callable in the server process; register it with a callable there`);
           }
           const callable = entry.callable;
-          const obj = isClass(callable)
-            ? new (callable as new (...a: unknown[]) => unknown)(...(args ?? []))
-            : await (callable as (...a: unknown[]) => unknown)(...(args ?? []));
-          return ['#RETURN', this.#store(typeid, obj)];
+          const owned = isClass(callable);
+          const obj = owned
+            ? new (callable as new (...a: unknown[]) => unknown)(...args)
+            : await (callable as (...a: unknown[]) => unknown)(...args);
+          const stored = this.#store(typeid, obj, owned);
+          return { kind: '#RETURN', value: stored, undo: () => this.decref(stored[1]) };
         }
-        case 'incref':
-          this.incref(argv[0] as string);
-          return ['#RETURN', null];
+        case 'incref': {
+          const id = argv[0] as string;
+          this.incref(id);
+          return { kind: '#RETURN', value: null, undo: () => this.decref(id) };
+        }
         case 'decref':
           this.decref(argv[0] as string);
-          return ['#RETURN', null];
+          return { kind: '#RETURN', value: null };
         case 'dummy':
-          return ['#RETURN', null];
+          return { kind: '#RETURN', value: null };
         case 'numberOfObjects':
-          return ['#RETURN', this.numberOfObjects()];
+          return { kind: '#RETURN', value: this.numberOfObjects() };
         case 'debugInfo':
-          return ['#RETURN', this.debugInfo()];
+          return { kind: '#RETURN', value: this.debugInfo() };
         case 'shutdown':
           this.stop();
-          return ['#RETURN', null];
+          return { kind: '#RETURN', value: null };
         default:
-          return ['#TRACEBACK', new TypeError(`unknown server function '${method}'`).stack];
+          throw new TypeError(`unknown server function '${method}'`);
       }
     } catch (error) {
-      return ['#ERROR', error];
+      return { kind: '#TRACEBACK', value: stackOf(error) };
     }
   }
 
@@ -319,12 +502,23 @@ export class Server {
   decref(id: string): void {
     const held = this.#objects.get(id);
     if (!held) return;
-    if (--held.refcount <= 0) {
-      this.#objects.delete(id);
-      // Python frees nested proxies at once by reference counting; here the
-      // server releases the proxies the freed object holds instead of waiting for its GC.
-      releaseNested(held.obj, new Set());
+    if (--held.refcount > 0) return;
+    this.#objects.delete(id);
+    // The object may want to know (a pool stops taking tasks).
+    const onRelease = (held.obj as { [releaseSymbol]?: () => void } | null)?.[releaseSymbol];
+    if (typeof onRelease === 'function') {
+      try {
+        onRelease.call(held.obj);
+      } catch (error) {
+        getLogger().debug(`manager server: releasing object ${id} failed: ${String(error)}`);
+      }
+      return;
     }
+    // Python frees the proxies inside an object at once, by reference counting.
+    // Here the server releases them when it made the object and held it alone;
+    // an object that lives on elsewhere (returned by a registered function or a
+    // method) keeps its proxies until they are garbage-collected.
+    releaseNested(held.obj, new Set());
   }
 }
 

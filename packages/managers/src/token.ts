@@ -24,3 +24,12 @@ export const releaseSymbol: unique symbol = Symbol.for('mpjs.managers.release') 
  * workers then, as Python's server process does at exit).
  */
 export const serverStopSymbol: unique symbol = Symbol.for('mpjs.managers.serverStop') as never;
+
+/**
+ * A referent's method the server calls with `(method, args, result)` when the
+ * result of a call could not be delivered, because its caller gave up (its
+ * signal) or went (its connection closed): it undoes what the call took, so
+ * nothing is lost (an item got goes back to the queue, a lock acquired is
+ * released).
+ */
+export const undeliveredSymbol: unique symbol = Symbol.for('mpjs.managers.undelivered') as never;
