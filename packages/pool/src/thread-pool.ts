@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { MessageChannel, Worker as Thread } from 'node:worker_threads';
+import { MessageChannel, Worker as Thread, type WorkerOptions } from 'node:worker_threads';
 import { getExecArgv } from '@mpjs/process';
 import { defaultCodec } from '@mpjs/serialization';
 import { EOFError, normalizeTimeout } from '@mpjs/util';
@@ -39,6 +39,66 @@ function threadBootstrap(): string {
   return `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`;
 }
 
+/** Where Node's ERR_WORKER_INVALID_EXEC_ARGV lists the options a Worker refused (`a, b`). */
+const REFUSED = 'invalid execArgv flags: ';
+/** The options threads start with, by the Node options children get: worked out once for each. */
+const threadArgv = new Map<string, string[]>();
+/** Options that load code, which a thread needs to import TypeScript sources or hooked modules. */
+const LOADER_OPTIONS = new Set(['--import', '--require', '-r', '--loader', '--experimental-loader', '--conditions', '-C']);
+
+/** The options a Worker refused, or undefined when `error` is not that refusal. */
+function refusedOptions(error: unknown): Set<string> | undefined {
+  if ((error as { code?: unknown } | null)?.code !== 'ERR_WORKER_INVALID_EXEC_ARGV') return undefined;
+  const message = String((error as Error).message);
+  const at = message.indexOf(REFUSED);
+  return at < 0 ? undefined : new Set(message.slice(at + REFUSED.length).split(', '));
+}
+
+/** The options of `argv` that `keep` accepts; an option's value, when it is the next argument, goes with it. */
+function withoutOptions(argv: readonly string[], keep: (name: string) => boolean): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    // In execArgv, an argument that is not an option is the value of the option before it.
+    const value = !arg.includes('=') && next !== undefined && !next.startsWith('-') ? next : undefined;
+    if (keep(arg)) {
+      out.push(arg);
+      if (value !== undefined) out.push(value);
+    }
+    if (value !== undefined) i++;
+  }
+  return out;
+}
+
+/**
+ * Starts a thread with the Node options children get (`getExecArgv()`), less
+ * those a Worker refuses: V8 options (`--max-old-space-size`, `--expose-gc`,
+ * `--stack-size`…) and process-wide ones (`--title`…), which the thread shares
+ * with the process anyway. Node names what it refused; what is left is kept
+ * for the next threads, so the refusal is met once per set of options.
+ */
+function startThread(code: string, options: Omit<WorkerOptions, 'execArgv'>): Thread {
+  const argv = getExecArgv();
+  const key = argv.join('\0');
+  let execArgv = threadArgv.get(key) ?? argv;
+  for (;;) {
+    try {
+      const thread = new Thread(code, { ...options, execArgv });
+      threadArgv.set(key, execArgv);
+      return thread;
+    } catch (error) {
+      const refused = refusedOptions(error);
+      if (refused === undefined) throw error;
+      let fewer = withoutOptions(execArgv, (arg) => !refused.has(arg));
+      // A refusal this cannot read: keep only what loads code.
+      if (fewer.length === execArgv.length) fewer = withoutOptions(execArgv, (arg) => LOADER_OPTIONS.has(arg.split('=')[0]!));
+      if (fewer.length === execArgv.length) throw error;
+      execArgv = fewer;
+    }
+  }
+}
+
 class ThreadRunner implements WorkerRunner, TaskChannel {
   readonly name: string;
   readonly #thread: Thread;
@@ -56,13 +116,7 @@ class ThreadRunner implements WorkerRunner, TaskChannel {
     const { port1, port2 } = new MessageChannel();
     const data: ThreadWorkerData = { settings, port: port2 };
     // A dynamic import goes through the loaders of execArgv (a `.ts` entry needs them).
-    this.#thread = new Thread(threadBootstrap(), {
-      eval: true,
-      workerData: data,
-      transferList: [port2],
-      execArgv: getExecArgv(),
-      name,
-    });
+    this.#thread = startThread(threadBootstrap(), { eval: true, workerData: data, transferList: [port2], name });
     // An idle pool lets the program end, as a pool of daemonic processes does; a wait holds it (#hold).
     this.#thread.unref();
     this.#threadId = this.#thread.threadId;

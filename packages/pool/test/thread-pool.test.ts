@@ -5,7 +5,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runFixture } from '@mpjs/test-utils';
+import { spawn } from 'node:child_process';
+import { collect, runFixture, tsNodeArgs } from '@mpjs/test-utils';
 import { add, currentThreadId, exitOn, failOn13, init, initState, sleepPid, slowSquare, square, TaskError, touch } from './fixtures/tasks.js';
 
 describe('ThreadPool', () => {
@@ -115,5 +116,25 @@ describe('a ThreadPool keeps its program alive while it is waited for', () => {
       16,
       'done',
     ]);
+  });
+});
+
+describe('a ThreadPool in a program run with V8 or process-wide options', () => {
+  test('starts its threads with the options a thread accepts; V8 settings are the process\'s anyway', async () => {
+    const fixture = fileURLToPath(new URL('./fixtures/thread-flags.ts', import.meta.url));
+    // Without MPJS_EXEC_ARGV, so that the pool goes by the program's own options.
+    const env = { ...process.env };
+    delete env.MPJS_EXEC_ARGV;
+    const flags = ['--max-old-space-size=256', '--expose-gc', '--stack-size=2000', '--title', 'mpjs-flags', '--conditions=mpjs-test', '--enable-source-maps'];
+    const child = spawn(process.execPath, [...flags, ...tsNodeArgs, fixture], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const result = await collect(child);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const seen = JSON.parse(result.stdout) as { parent: string[]; execArgv: string[]; gc: string; squares: number[] };
+    expect(seen.parent).toEqual(expect.arrayContaining(flags));
+    expect(seen.squares).toEqual([1, 4, 9]);
+    // The loader and the other options a thread takes are kept; what only the process (or V8) takes is left out.
+    expect(seen.execArgv).toEqual(['--conditions=mpjs-test', '--enable-source-maps', '--import', expect.stringContaining('tsx')]);
+    expect(seen.gc).toBe('function');
   });
 });
