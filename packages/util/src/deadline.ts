@@ -154,7 +154,8 @@ export function waitArguments(
     throw new TypeError(`${fn}: options must be an object such as { signal }, got ${describeValue(opts)}`);
   }
   const signal = checkSignal(fn, (opts as AbortOptions | null | undefined)?.signal);
-  return { ms: normalizeTimeout((given ?? fallback) as Timeout, `${fn}: "timeout"`), signal };
+  // Only a missing timeout takes the fallback: null still means "forever".
+  return { ms: normalizeTimeout((given === undefined ? fallback : given) as Timeout, `${fn}: "timeout"`), signal };
 }
 
 /** Throws the signal's reason if it is aborted (Node's convention). */

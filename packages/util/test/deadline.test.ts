@@ -134,6 +134,9 @@ describe('waitArguments', () => {
     expect(waitArguments('f', { timeout: -3, signal })).toEqual({ ms: 0, signal });
     expect(waitArguments('f', { signal })).toEqual({ ms: Infinity, signal });
     expect(waitArguments('f', undefined, {}, 0)).toEqual({ ms: 0, signal: undefined });
+    // The fallback stands in for a missing timeout only: null is still "forever".
+    expect(waitArguments('f', null, undefined, 0)).toEqual({ ms: Infinity, signal: undefined });
+    expect(waitArguments('f', { timeout: null }, undefined, 0)).toEqual({ ms: Infinity, signal: undefined });
   });
 
   it('says what is wrong with bad arguments', () => {
