@@ -5,6 +5,7 @@
  * input never fills memory.
  */
 import { normalizeTimeout, TimeoutError, type Timeout } from '@mpjs/util';
+import type { Input } from './checks.js';
 import type { Job, Task } from './jobs.js';
 import type { TaskFunction } from './worker.js';
 
@@ -59,16 +60,11 @@ class IMapJob implements Job {
   cancelled = false;
   notify: () => void = () => undefined;
 
-  constructor(fn: TaskFunction, iterable: Iterable<unknown> | AsyncIterable<unknown>, settings: IMapSettings) {
+  constructor(fn: TaskFunction, input: Input, settings: IMapSettings) {
     this.#fn = fn;
     this.#settings = settings;
-    if (iterable !== null && typeof iterable === 'object' && Symbol.asyncIterator in iterable) {
-      this.#async = (iterable as AsyncIterable<unknown>)[Symbol.asyncIterator]();
-    } else if (iterable !== null && typeof iterable === 'object' && Symbol.iterator in iterable) {
-      this.#sync = (iterable as Iterable<unknown>)[Symbol.iterator]();
-    } else {
-      throw new TypeError(`imap needs an iterable or async iterable input, got ${iterable === null ? 'null' : typeof iterable}`);
-    }
+    if (input.async) this.#async = input.iterator;
+    else this.#sync = input.iterator;
   }
 
   get exhausted(): boolean {
@@ -232,8 +228,8 @@ export class IMapIterator<T> implements AsyncIterableIterator<T> {
   readonly #waiters: Waiter[] = [];
 
   /** @internal Made by the pool. */
-  constructor(fn: TaskFunction, iterable: Iterable<unknown> | AsyncIterable<unknown>, settings: IMapSettings) {
-    this.job = new IMapJob(fn, iterable, settings);
+  constructor(fn: TaskFunction, input: Input, settings: IMapSettings) {
+    this.job = new IMapJob(fn, input, settings);
     this.job.notify = () => this.#pump();
   }
 

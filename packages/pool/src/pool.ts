@@ -20,6 +20,7 @@ import { IMapIterator } from './imap.js';
 import { oneWayPipe, pipeChannel } from './os-pipe.js';
 import { otherSideGone, type TaskChannel, type WorkerLauncher, type WorkerRunner } from './channel.js';
 import { pipePoolWorker, type ResultBatch, type TaskEntry, type TaskFunction } from './worker.js';
+import { argsOf, argumentLists, checkChunksize, checkFunction, countOption, inputOf, listOf, poolOptions } from './checks.js';
 
 /**
  * A worker gets tasks in advance only while its tasks take less than this
@@ -120,15 +121,8 @@ export const kLauncher = Symbol('mpjs.pool.launcher');
 /** Numbers of task functions; a worker gets a function once and then its number. */
 const functionIds = new Map<TaskFunction, number>();
 
-function checkFunction(fn: unknown, what: string): asserts fn is TaskFunction {
-  if (typeof fn !== 'function') throw new TypeError(`${what} must be a function exported from a module, got ${typeof fn}`);
-}
-
-function checkChunksize(chunksize: number): void {
-  if (!Number.isInteger(chunksize) || chunksize < 1) {
-    throw new ValueError(`chunksize must be an integer of 1 or more, not ${String(chunksize)}`);
-  }
-}
+/** The option names of `new Pool()`. */
+export const POOL_OPTION_NAMES: readonly string[] = ['processes', 'initializer', 'initargs', 'maxtasksperchild', 'context'];
 
 /** "exited with exit code 3", "was killed by signal SIGKILL (exit code -9)". */
 function describeExit(process: WorkerRunner): string {
@@ -178,21 +172,25 @@ export class Pool implements AsyncDisposable {
   readonly #launch: WorkerLauncher;
   readonly #launchesThreads: boolean;
 
-  /** `new Pool(4)` or `new Pool({ processes: 4, initializer, initargs, maxtasksperchild, context })`. */
+  /**
+   * `new Pool(4)` or `new Pool({ processes: 4, initializer, initargs, maxtasksperchild, context })`.
+   * Anything else (a string, an array, an unknown option) is a TypeError.
+   */
   constructor(options?: number | PoolOptions | null) {
-    const opts: PoolOptions = typeof options === 'number' ? { processes: options } : (options ?? {});
-    const processes = opts.processes ?? cpuCount();
+    const fn = `new ${new.target.name}()`;
+    const opts = poolOptions<PoolOptions>(options, fn, POOL_OPTION_NAMES);
+    const processes = countOption(opts.processes, fn, 'processes', 'how many workers') ?? cpuCount();
     if (!Number.isInteger(processes) || processes < 1) {
       throw new ValueError(`Number of processes must be at least 1 (an integer), got ${String(processes)}`);
     }
-    const maxtasks = opts.maxtasksperchild ?? null;
+    const maxtasks = countOption(opts.maxtasksperchild, fn, 'maxtasksperchild', 'tasks per worker');
     if (maxtasks !== null && (!Number.isInteger(maxtasks) || maxtasks < 1)) {
       throw new ValueError(`maxtasksperchild must be a positive integer or null, got ${String(maxtasks)}`);
     }
-    if (opts.initializer != null) checkFunction(opts.initializer, 'initializer');
+    if (opts.initializer != null) checkFunction(opts.initializer, `${fn}: initializer`);
     this.#processes = processes;
     this.#initializer = opts.initializer ?? null;
-    this.#initargs = [...(opts.initargs ?? [])];
+    this.#initargs = argsOf(opts.initargs, fn, 'initargs');
     this.#maxtasks = maxtasks;
     this.#context = opts.context ?? null;
     this.#name = `${new.target.name}-${++poolCounter}`;
@@ -226,8 +224,7 @@ export class Pool implements AsyncDisposable {
     options: ApplyAsyncOptions<Awaited<R>> = NO_OPTIONS,
   ): AsyncResult<Awaited<R>> {
     checkFunction(fn, 'the task function');
-    const list = [...((args ?? []) as unknown[])];
-    return this.#submitList(fn, [list], ONE_CALL, options);
+    return this.#submitList(fn, [argsOf(args, 'Pool.apply()', 'args (2nd argument)')], ONE_CALL, options);
   }
 
   /** Python's `map`: `fn(item)` for each item, in order, spread over the workers in chunks. */
@@ -237,7 +234,7 @@ export class Pool implements AsyncDisposable {
 
   /** The non-blocking `map`: returns an {@link AsyncResult} of the list. */
   mapAsync<T, R>(fn: (item: T) => R, iterable: Iterable<T>, options: MapAsyncOptions<Awaited<R>[]> = {}): AsyncResult<Awaited<R>[]> {
-    return this.#submitMap(fn, iterable, false, options);
+    return this.#submitMap(fn, iterable, 'Pool.map()', options);
   }
 
   /** Python's `starmap`: `fn(...args)` for each argument list. */
@@ -251,7 +248,7 @@ export class Pool implements AsyncDisposable {
     iterable: Iterable<A>,
     options: MapAsyncOptions<Awaited<R>[]> = {},
   ): AsyncResult<Awaited<R>[]> {
-    return this.#submitMap(fn, iterable, true, options);
+    return this.#submitMap(fn, iterable, 'Pool.starmap()', options);
   }
 
   /**
@@ -261,7 +258,7 @@ export class Pool implements AsyncDisposable {
    * is not ready in time.
    */
   imap<T, R>(fn: (item: T) => R, iterable: Iterable<T> | AsyncIterable<T>, options: IMapOptions = {}): IMapIterator<Awaited<R>> {
-    return this.#submitIMap(fn, iterable, true, options);
+    return this.#submitIMap(fn, iterable, 'Pool.imap()', options);
   }
 
   /** Like {@link Pool.imap}, in the order results arrive. */
@@ -270,7 +267,7 @@ export class Pool implements AsyncDisposable {
     iterable: Iterable<T> | AsyncIterable<T>,
     options: IMapOptions = {},
   ): IMapIterator<Awaited<R>> {
-    return this.#submitIMap(fn, iterable, false, options);
+    return this.#submitIMap(fn, iterable, 'Pool.imapUnordered()', options);
   }
 
   #checkRunning(): void {
@@ -279,18 +276,12 @@ export class Pool implements AsyncDisposable {
     }
   }
 
-  #submitMap<R>(fn: TaskFunction, iterable: Iterable<unknown>, star: boolean, options: MapAsyncOptions<R>): AsyncResult<R> {
+  #submitMap<R>(fn: TaskFunction, iterable: Iterable<unknown>, name: 'Pool.map()' | 'Pool.starmap()', options: MapAsyncOptions<R>): AsyncResult<R> {
     this.#checkRunning();
     checkFunction(fn, 'the task function');
-    const items = [...iterable];
-    if (star) {
-      for (const item of items) {
-        if (item === null || typeof item !== 'object' || !(Symbol.iterator in item)) {
-          throw new TypeError(`starmap needs an iterable of argument lists, got an item of type ${item === null ? 'null' : typeof item}`);
-        }
-      }
-    }
-    const calls = star ? items.map((item) => [...(item as Iterable<unknown>)]) : items;
+    const star = name === 'Pool.starmap()';
+    const items = listOf(iterable, name);
+    const calls = star ? argumentLists(items, name) : items;
     let chunksize = options.chunksize ?? defaultChunksize(items.length, this.#processes);
     if (items.length === 0) chunksize = 1;
     else checkChunksize(chunksize);
@@ -324,14 +315,19 @@ export class Pool implements AsyncDisposable {
     return result;
   }
 
-  #submitIMap<R>(fn: TaskFunction, iterable: Iterable<unknown> | AsyncIterable<unknown>, ordered: boolean, options: IMapOptions): IMapIterator<R> {
+  #submitIMap<R>(
+    fn: TaskFunction,
+    iterable: Iterable<unknown> | AsyncIterable<unknown>,
+    name: 'Pool.imap()' | 'Pool.imapUnordered()',
+    options: IMapOptions,
+  ): IMapIterator<R> {
     this.#checkRunning();
     checkFunction(fn, 'the task function');
     const chunksize = options.chunksize ?? 1;
     checkChunksize(chunksize);
-    const iterator = new IMapIterator<R>(fn, iterable, {
+    const iterator = new IMapIterator<R>(fn, inputOf(iterable, name), {
       chunksize,
-      ordered,
+      ordered: name === 'Pool.imap()',
       highWater: this.#processes * 4,
       wake: () => this.#scheduleDispatch(),
       onSettled: this.#onJobSettled,

@@ -13,12 +13,15 @@ import { getExecArgv } from '@mpjs/process';
 import { defaultCodec } from '@mpjs/serialization';
 import { EOFError, normalizeTimeout } from '@mpjs/util';
 import type { TaskChannel, WorkerLauncher, WorkerRunner } from './channel.js';
-import { kLauncher, Pool, type PoolOptions } from './pool.js';
+import { poolOptions } from './checks.js';
+import { kLauncher, Pool, POOL_OPTION_NAMES, type PoolOptions } from './pool.js';
 import { PolledPort, transferable } from './polled-port.js';
 import type { ThreadWorkerData } from './thread-worker.js';
 
 /** Options of `new ThreadPool()`: those of Pool but `context` (threads need none). */
 export type ThreadPoolOptions = Omit<PoolOptions, 'context'>;
+
+const THREAD_POOL_OPTION_NAMES = POOL_OPTION_NAMES.filter((name) => name !== 'context');
 
 /** The thread entry next to this module: compiled `.js`, or the `.ts` source under a TypeScript loader. */
 function entryUrl(): URL {
@@ -216,8 +219,9 @@ const launchThread: WorkerLauncher = (name, [initializer, initargs, maxtasks]) =
  * `ThreadPool`). `new ThreadPool(4)` or `new ThreadPool({ processes, initializer, initargs, maxtasksperchild })`.
  */
 export class ThreadPool extends Pool {
+  /** As {@link Pool}'s constructor, without `context`: anything else is a TypeError. */
   constructor(options?: number | ThreadPoolOptions | null) {
-    const opts: ThreadPoolOptions = typeof options === 'number' ? { processes: options } : (options ?? {});
+    const opts = poolOptions<ThreadPoolOptions>(options, `new ${new.target.name}()`, THREAD_POOL_OPTION_NAMES);
     super({ ...opts, [kLauncher]: launchThread } as PoolOptions);
   }
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { range } from './helpers.js';
 import { pidAlive } from '@mpjs/test-utils';
-import { AsyncResult, MaybeEncodingError, Pool, ProcessError, TimeoutError, ValueError } from '../src/index.js';
+import { AsyncResult, MaybeEncodingError, Pool, ProcessError, TimeoutError, ValueError, type PoolOptions } from '../src/index.js';
 import { Pipe, type Connection } from '@mpjs/connection';
 import {
   add,
@@ -9,6 +9,8 @@ import {
   echoOver,
   failAsync,
   failOn13,
+  identity,
+  init,
   makePipeEnd,
   pid,
   sleepPid,
@@ -149,6 +151,41 @@ describe('a running pool', () => {
     expect(() => new Pool({ processes: 1, maxtasksperchild: 0 })).toThrow(ValueError);
   });
 
+  test('a non-iterable input is refused, naming the call, the argument, what it got and what it takes', async () => {
+    const map = (iterable: unknown): Promise<unknown> => pool.map(square, iterable as number[]);
+    await expect(map(5)).rejects.toThrow(new TypeError('Pool.map(): the iterable (2nd argument) must be an iterable such as an array, a Set or a generator, got the number 5'));
+    await expect(map(null)).rejects.toThrow(/^Pool\.map\(\): the iterable \(2nd argument\) must be an iterable .*, got null$/);
+    await expect(map({ a: 1 })).rejects.toThrow(/^Pool\.map\(\): the iterable \(2nd argument\) must be an iterable .*, got an object$/);
+    const numbers = (async function* () {
+      yield 1;
+    })();
+    await expect(map(numbers)).rejects.toThrow(/^Pool\.map\(\): the iterable \(2nd argument\) is an async iterable, .*takes a sync iterable.*use imap\(\) or imapUnordered\(\), which also take async iterables/);
+    await expect(pool.starmap(add, 7 as unknown as [number, number][])).rejects.toThrow(/^Pool\.starmap\(\): the iterable \(2nd argument\) must be an iterable .*, got the number 7$/);
+    await expect(pool.starmap(add, [[1, 2], 3 as unknown as [number, number]])).rejects.toThrow(
+      new TypeError('Pool.starmap(): item 1 of the iterable must be an iterable of arguments such as [1, 2], got the number 3'),
+    );
+    expect(() => pool.imap(square, 5 as unknown as number[])).toThrow(/^Pool\.imap\(\): the iterable \(2nd argument\) must be an iterable .* or an async iterable, got the number 5$/);
+    expect(() => pool.imapUnordered(square, undefined as unknown as number[])).toThrow(/^Pool\.imapUnordered\(\): .*, got undefined$/);
+    await expect(pool.apply(add, 5 as unknown as [number, number])).rejects.toThrow(
+      new TypeError('Pool.apply(): args (2nd argument) must be an array of arguments (or another iterable), got the number 5'),
+    );
+    expect(() => pool.applyAsync(add, { 0: 1, 1: 2 } as unknown as [number, number])).toThrow(/^Pool\.apply\(\): args .*, got an object$/);
+    await expect(pool.map(square, [1], { chunksize: '2' as unknown as number })).rejects.toThrow(new TypeError('chunksize must be an integer of 1 or more, got the string "2"'));
+    expect(await pool.map(square, [3])).toEqual([9]);
+  });
+
+  test('strings are iterables: of items for map and imap, of arguments for apply and starmap (as Python\'s f(*"ab"))', async () => {
+    expect(await pool.map(identity, 'abc')).toEqual(['a', 'b', 'c']);
+    expect(await pool.starmap(add, ['ab', 'cd'] as unknown as [number, number][])).toEqual(['ab', 'cd']);
+    expect(await pool.apply(add, 'xy' as unknown as [number, number])).toBe('xy');
+    const ordered: string[] = [];
+    for await (const c of pool.imap(identity, 'abc')) ordered.push(c);
+    expect(ordered).toEqual(['a', 'b', 'c']);
+    const unordered: string[] = [];
+    for await (const c of pool.imapUnordered(identity, 'abc', { chunksize: 2 })) unordered.push(c);
+    expect(unordered.sort()).toEqual(['a', 'b', 'c']);
+  });
+
   test('a closure is refused at submission; an unsendable result is a MaybeEncodingError', async () => {
     await expect(pool.apply(() => 1)).rejects.toThrow(/exported|closure|function/i);
     await expect(pool.apply(unsendable)).rejects.toThrow(MaybeEncodingError);
@@ -184,6 +221,26 @@ describe('a running pool', () => {
     const before = new AbortController();
     before.abort();
     await expect(pool.apply(square, [2], { signal: before.signal })).rejects.toThrow();
+  });
+
+  test('new Pool() takes a number, nothing or a plain options object with known names: anything else is a TypeError', () => {
+    // Checked before any worker starts: nothing to clean up.
+    expect(() => new Pool('5' as unknown as number)).toThrow(
+      new TypeError('new Pool() takes a number of processes or an options object such as { processes: 4 }, got the string "5" (a number: new Pool(5))'),
+    );
+    expect(() => new Pool([5] as unknown as number)).toThrow(/^new Pool\(\) takes a number of processes or an options object .*, got an array$/);
+    expect(() => new Pool(true as unknown as number)).toThrow(/, got the boolean true$/);
+    expect(() => new Pool(5n as unknown as number)).toThrow(/, got the bigint 5n$/);
+    expect(() => new Pool(new Map() as unknown as number)).toThrow(/, got an instance of Map$/);
+    expect(() => new Pool({ process: 2 } as PoolOptions)).toThrow(
+      new TypeError('new Pool(): unknown option "process"; the options are processes, initializer, initargs, maxtasksperchild and context'),
+    );
+    expect(() => new Pool({ processes: '2' } as unknown as PoolOptions)).toThrow(new TypeError('new Pool(): processes must be a number (how many workers) or null, got the string "2"'));
+    expect(() => new Pool({ processes: 1, maxtasksperchild: '3' } as unknown as PoolOptions)).toThrow(/^new Pool\(\): maxtasksperchild must be a number .*, got the string "3"$/);
+    expect(() => new Pool({ processes: 1, initializer: init, initargs: 5 } as unknown as PoolOptions)).toThrow(
+      new TypeError('new Pool(): initargs must be an array of arguments (or another iterable), got the number 5'),
+    );
+    expect(() => new Pool({ processes: 1, initializer: 5 } as unknown as PoolOptions)).toThrow(/^new Pool\(\): initializer must be a function exported from a module, got the number 5$/);
   });
 
   test('join() while running is a ValueError', async () => {

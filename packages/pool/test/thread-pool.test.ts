@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { range } from './helpers.js';
-import { ProcessError, ThreadPool, TimeoutError, ValueError } from '../src/index.js';
+import { ProcessError, ThreadPool, TimeoutError, ValueError, type ThreadPoolOptions } from '../src/index.js';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +43,13 @@ describe('ThreadPool', () => {
     expect(error).toBeInstanceOf(ProcessError);
     expect(error.message).toMatch(/exit code 4/);
     expect(await pool.map(square, range(10), { chunksize: 1 })).toEqual(range(10).map((x) => x * x));
+  });
+
+  test('new ThreadPool() refuses what is not a number or an options object, and options it has not (context)', () => {
+    expect(() => new ThreadPool('2' as unknown as number)).toThrow(/^new ThreadPool\(\) takes a number of processes or an options object .*, got the string "2"/);
+    expect(() => new ThreadPool({ processes: 1, context: 'spawn' } as ThreadPoolOptions)).toThrow(
+      new TypeError('new ThreadPool(): unknown option "context"; the options are processes, initializer, initargs and maxtasksperchild'),
+    );
   });
 
   test('terminate rejects pending work; submitting after close is a ValueError', async () => {
