@@ -28,7 +28,7 @@
  */
 import { writeSync, writevSync } from 'node:fs';
 import type net from 'node:net';
-import { FdWatcher, READABLE, WRITABLE, closeFd, readPolling, readSome, schedYield, setNonBlocking } from '@mpjs/native';
+import { FdWatcher, READABLE, WRITABLE, closeFd, pollFd, readPolling, readSome, schedYield, setNonBlocking } from '@mpjs/native';
 import {
   BufferTooShort,
   lazyBuiltin,
@@ -40,9 +40,14 @@ import {
   enqueueMicrotask,
   ProtocolError,
   ValueError,
-  normalizeTimeout,
+  checkSignal,
+  setLongTimeout,
+  waitArguments,
   waitReady,
+  type AbortOptions,
+  type LongTimer,
   type Timeout,
+  type TimeoutOptions,
   type Waitable,
 } from '@mpjs/util';
 import {
@@ -179,6 +184,13 @@ function bytesOf(buffer: ArrayBufferView | ArrayBufferLike, what: string): Uint8
     return new Uint8Array(buffer);
   }
   throw new TypeError(`${what} must be a Buffer, a TypedArray, a DataView or an ArrayBuffer, got ${typeof buffer}`);
+}
+
+/** The `signal` of a receive's options, checked. */
+function receiveSignal(method: string, options: AbortOptions | undefined): AbortSignal | undefined {
+  if (options === undefined || options === null) return undefined;
+  if (typeof options !== 'object') throw new TypeError(`${method}: options must be an object such as { signal }, got ${typeof options}`);
+  return checkSignal(method, options.signal);
 }
 
 function checkInteger(value: number, what: string): void {
@@ -381,16 +393,23 @@ export class Connection implements Waitable, Disposable {
   /**
    * Receives one object sent with `send()`. Rejects with `EOFError` when the
    * other end is closed and nothing is left.
+   *
+   * Aborting `signal` rejects with `signal.reason` and loses nothing: a
+   * message that arrives afterwards (or was half read) is kept for the next
+   * receive. Once the message has arrived, an abort no longer stops it being
+   * decoded and returned.
    */
-  recv(): Promise<unknown> {
+  recv(options?: AbortOptions): Promise<unknown> {
+    let signal: AbortSignal | undefined;
     try {
       this.#checkClosed();
       this.#checkReadable();
+      signal = receiveSignal('recv', options);
     } catch (error) {
       return Promise.reject(error);
     }
     // Not an async function: a message decoded at once costs no promise of its own.
-    return this.#nextMessage(undefined).then(this.#decodeMessage);
+    return this.#nextMessage(undefined, signal).then(this.#decodeMessage);
   }
 
   readonly #decodeMessage = (message: Buffer): unknown =>
@@ -411,11 +430,22 @@ export class Connection implements Waitable, Disposable {
    * Receives one message as bytes (Python's `recv_bytes`). A message longer
    * than `maxlength` throws `ProtocolError('bad message length')` and, as in
    * Python, leaves the connection unreadable (closed if it is not writable).
+   * Aborting `signal` rejects with `signal.reason` and loses nothing, as for
+   * {@link Connection.recv}.
    */
-  recvBytes(maxlength?: number): Promise<Buffer> {
+  recvBytes(options?: AbortOptions): Promise<Buffer>;
+  recvBytes(maxlength?: number | null, options?: AbortOptions): Promise<Buffer>;
+  recvBytes(maxlength?: number | null | AbortOptions, options?: AbortOptions): Promise<Buffer> {
+    let signal: AbortSignal | undefined;
     try {
       this.#checkClosed();
       this.#checkReadable();
+      if (maxlength !== null && typeof maxlength === 'object') {
+        if (options !== undefined) throw new TypeError('recvBytes: give the options once, as recvBytes(maxlength, { signal }) or recvBytes({ signal })');
+        options = maxlength;
+        maxlength = undefined;
+      }
+      signal = receiveSignal('recvBytes', options);
       if (maxlength !== undefined && maxlength !== null) {
         if (typeof maxlength !== 'number' || Number.isNaN(maxlength)) {
           throw new TypeError(`maxlength must be a number of bytes, got ${String(maxlength)}`);
@@ -426,22 +456,32 @@ export class Connection implements Waitable, Disposable {
       return Promise.reject(error);
     }
     // Not an async function: one promise per message instead of two.
-    return this.#nextMessage(maxlength ?? undefined);
+    return this.#nextMessage((maxlength as number | null | undefined) ?? undefined, signal);
   }
 
   /**
    * Receives one message into `buffer` from byte `offset` and returns its
    * length (Python's `recv_bytes_into`). If it does not fit, rejects with
-   * `BufferTooShort` whose `buffer` holds the whole message.
+   * `BufferTooShort` whose `buffer` holds the whole message. Aborting
+   * `signal` rejects with `signal.reason` and loses nothing, as for
+   * {@link Connection.recv}.
    */
-  async recvBytesInto(buffer: ArrayBufferView | ArrayBufferLike, offset = 0): Promise<number> {
+  async recvBytesInto(buffer: ArrayBufferView | ArrayBufferLike, options?: AbortOptions): Promise<number>;
+  async recvBytesInto(buffer: ArrayBufferView | ArrayBufferLike, offset?: number, options?: AbortOptions): Promise<number>;
+  async recvBytesInto(buffer: ArrayBufferView | ArrayBufferLike, offset: number | AbortOptions = 0, options?: AbortOptions): Promise<number> {
     this.#checkClosed();
     this.#checkReadable();
+    if (offset !== null && typeof offset === 'object') {
+      if (options !== undefined) throw new TypeError('recvBytesInto: give the options once, as recvBytesInto(buffer, offset, { signal }) or recvBytesInto(buffer, { signal })');
+      options = offset;
+      offset = 0;
+    }
+    const signal = receiveSignal('recvBytesInto', options);
     const target = bytesOf(buffer, 'buffer');
     checkInteger(offset, 'offset');
     if (offset < 0) throw new ValueError('negative offset');
     if (offset > target.byteLength) throw new ValueError('offset too large');
-    const message = await this.#nextMessage(undefined);
+    const message = await this.#nextMessage(undefined, signal);
     if (target.byteLength < offset + message.byteLength) {
       throw new BufferTooShort(
         message,
@@ -456,31 +496,63 @@ export class Connection implements Waitable, Disposable {
   /**
    * Whether there is something to read (a message, part of one, or the end of
    * the stream). Without `timeout` it checks and returns at once; `null` waits
-   * forever; otherwise waits up to `timeout` ms (negative means 0).
+   * forever; otherwise waits up to `timeout` ms (negative means 0). The
+   * timeout may also be given in the options: `poll({ timeout, signal })`.
+   * Aborting `signal` rejects with `signal.reason`.
+   *
+   * A check asks the kernel too (as Python's `select` does), so what the
+   * other end sent, or its close, is seen at once, without a turn of the
+   * event loop.
    */
-  async poll(timeout?: Timeout): Promise<boolean> {
+  async poll(timeout?: Timeout | TimeoutOptions, options?: AbortOptions): Promise<boolean> {
     this.#checkClosed();
     this.#checkReadable();
-    if (this.#readyNow()) return true;
-    const ms = timeout === undefined ? 0 : normalizeTimeout(timeout);
-    return new Promise<boolean>((resolve) => {
-      let timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
-      const done = (value: boolean): void => {
+    // No timeout means "check and return", not "wait forever".
+    const { ms, signal } = waitArguments('poll', timeout, options, 0);
+    if (signal?.aborted) throw signal.reason;
+    if (this.#readyNow() || this.#kernelHasInput()) return true;
+    if (ms === 0) return false;
+    return new Promise<boolean>((resolve, reject) => {
+      let timer: LongTimer | undefined;
+      const cleanup = (): void => {
         this.#pollers.delete(onReady);
-        if (timer !== undefined) {
-          if (ms === 0) clearImmediate(timer as NodeJS.Immediate);
-          else clearTimeout(timer as NodeJS.Timeout);
-        }
+        timer?.clear();
+        signal?.removeEventListener('abort', onAbort);
         this.#updateReading();
-        resolve(value);
       };
-      const onReady = (): void => done(true);
+      const onReady = (): void => {
+        cleanup();
+        resolve(true);
+      };
+      const onAbort = (): void => {
+        cleanup();
+        reject(signal!.reason);
+      };
       this.#pollers.add(onReady);
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.#updateReading();
-      // A zero timeout still lets one turn of the event loop read what the kernel holds.
-      if (ms === 0) timer = setImmediate(() => done(this.#readyNow()));
-      else if (ms !== Infinity) timer = setTimeout(() => done(this.#readyNow()), ms);
+      if (ms !== Infinity) {
+        timer = setLongTimeout(() => {
+          cleanup();
+          resolve(this.#readyNow() || this.#kernelHasInput());
+        }, ms);
+      }
     });
+  }
+
+  /**
+   * Whether the kernel holds input for this end (data, or the other end's
+   * close), asked without reading: `poll(2)` on the descriptor. False when
+   * there is no descriptor to ask; an error (a descriptor closed under us)
+   * counts as input, so that the read that follows reports it.
+   */
+  #kernelHasInput(): boolean {
+    if (this.#fd < 0 || this.#isReleased() || !this.#canRead()) return false;
+    try {
+      return pollFd(this.#fd) !== 0;
+    } catch {
+      return true;
+    }
   }
 
   /** Resolves once there is something to read or the stream ended (the `wait()` protocol). */
@@ -492,7 +564,8 @@ export class Connection implements Waitable, Disposable {
       return Promise.reject(error);
     }
     if (signal.aborted) return Promise.reject(signal.reason);
-    if (this.#readyNow()) return Promise.resolve();
+    // The kernel too, so that wait(objects, 0) sees what has been sent but not read yet.
+    if (this.#readyNow() || this.#kernelHasInput()) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const cleanup = (): void => {
         this.#pollers.delete(onReady);
@@ -751,7 +824,9 @@ export class Connection implements Waitable, Disposable {
 
   // ---- reading -------------------------------------------------------------
 
-  #nextMessage(maxlength: number | undefined): Promise<Buffer> {
+  #nextMessage(maxlength: number | undefined, signal: AbortSignal | undefined): Promise<Buffer> {
+    // An aborted signal rejects at once, before anything is taken.
+    if (signal?.aborted) return Promise.reject(signal.reason);
     const queued = this.#messages[0];
     if (queued !== undefined && this.#readers.length === 0) {
       if (maxlength !== undefined && queued.byteLength > maxlength) {
@@ -766,11 +841,40 @@ export class Connection implements Waitable, Disposable {
       if (failure) return Promise.reject(failure);
     }
     return new Promise<Buffer>((resolve, reject) => {
-      this.#readers.push({ maxlength, resolve, reject });
+      const reader: Reader = { maxlength, resolve, reject };
+      if (signal) this.#abortable(reader, signal);
+      this.#readers.push(reader);
       this.#updateReading();
       // Over a descriptor the reads are ours (exact, into our buffers): they can be polled.
       if (this.#pollable && this.#socket === undefined) Connection.#polls.add(this);
     });
+  }
+
+  /**
+   * Lets `signal` withdraw `reader` while it waits. Nothing is lost: the bytes
+   * of a message read so far stay in the frame state (reading is exact, so
+   * they are all this end took), and the message goes to the next receiver.
+   * A reader already served keeps its message.
+   */
+  #abortable(reader: Reader, signal: AbortSignal): void {
+    const { resolve, reject } = reader;
+    const onAbort = (): void => {
+      const at = this.#readers.indexOf(reader);
+      if (at < 0) return;
+      this.#readers.splice(at, 1);
+      // Nobody may wait any more: stop watching, or the watch keeps the process alive.
+      this.#updateReading();
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    reader.resolve = (message) => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(message);
+    };
+    reader.reject = (error) => {
+      signal.removeEventListener('abort', onAbort);
+      reject(error);
+    };
   }
 
   /** Connections of this thread with a receiver waiting, polled together once the current code has run. */

@@ -5,7 +5,7 @@
  */
 import { unlinkSync } from 'node:fs';
 import { FdWatcher, READABLE, acceptSocket, closeFd, listenSocket, type AcceptedSocket } from '@mpjs/native';
-import { Finalize, ProtocolError, ValueError } from '@mpjs/util';
+import { checkSignal, Finalize, ProtocolError, ValueError, waitFor, type AbortOptions } from '@mpjs/util';
 import {
   DEFAULT_FAMILY,
   addressType,
@@ -170,20 +170,35 @@ export class Listener implements Disposable {
    * Waits for a connection and returns it; with a key, runs the handshake
    * first (deliver, then answer) and rejects with `AuthenticationError` (and
    * closes that connection) if it fails.
+   *
+   * Aborting `signal` rejects with `signal.reason`. A client that connects
+   * afterwards waits for the next `accept()`; one aborted in the middle of
+   * its handshake is disconnected (it was never authenticated). A connection
+   * already taken when the abort comes is returned.
    */
-  async accept(): Promise<Connection> {
+  async accept(options?: AbortOptions): Promise<Connection> {
     if (this.#closed) throw new ProtocolError('listener is closed');
-    await this.#bound;
-    const accepted = await this.#nextConnection();
+    if (options !== undefined && (options === null || typeof options !== 'object')) {
+      throw new TypeError(`accept: options must be an object such as { signal }, got ${options === null ? 'null' : typeof options}`);
+    }
+    const signal = checkSignal('accept', options?.signal);
+    if (signal?.aborted) throw signal.reason;
+    await (signal ? waitFor(this.#bound, { signal }) : this.#bound);
+    const accepted = await this.#nextConnection(signal);
     this.#lastAccepted = accepted.peer === null ? '' : [accepted.peer.host, accepted.peer.port];
     const connection = new Connection(accepted.fd, { codec: this.#codec, maxMessageSize: this.#maxMessageSize });
     const key = this.#authkey ?? (this.#authenticate ? defaultAuthkey() : null);
     if (key !== null) {
+      // Closing the connection ends a handshake the signal abandons.
+      const onAbort = (): void => connection.close();
+      signal?.addEventListener('abort', onAbort, { once: true });
       try {
         await listenerHandshake(connection, key);
       } catch (error) {
         connection.close();
-        throw error;
+        throw signal?.aborted ? signal.reason : error;
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
       }
     }
     return connection;
@@ -229,8 +244,9 @@ export class Listener implements Disposable {
   }
 
   /** The next connection: one already waiting in the kernel's queue, or the first to arrive. */
-  #nextConnection(): Promise<AcceptedSocket> {
+  #nextConnection(signal: AbortSignal | undefined): Promise<AcceptedSocket> {
     if (this.#closed) return Promise.reject(new ProtocolError('listener is closed'));
+    if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.#waiters.length === 0) {
       try {
         const accepted = acceptSocket(this.#state.fd);
@@ -240,7 +256,27 @@ export class Listener implements Disposable {
       }
     }
     return new Promise<AcceptedSocket>((resolve, reject) => {
-      this.#waiters.push({ resolve, reject });
+      const waiter: AcceptWaiter = { resolve, reject };
+      if (signal) {
+        // Withdrawn, the waiter takes no connection: the kernel keeps it for the next accept().
+        const onAbort = (): void => {
+          const at = this.#waiters.indexOf(waiter);
+          if (at < 0) return;
+          this.#waiters.splice(at, 1);
+          if (this.#waiters.length === 0) this.#state.watcher?.set(0);
+          reject(signal.reason);
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        waiter.resolve = (accepted) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(accepted);
+        };
+        waiter.reject = (error) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(error);
+        };
+      }
+      this.#waiters.push(waiter);
       // Watched only while someone waits: a listener nobody accepts on keeps no process alive, as in Python.
       this.#state.watcher ??= new FdWatcher(this.#state.fd, () => this.#onReadable());
       this.#state.watcher.set(READABLE);

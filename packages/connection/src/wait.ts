@@ -4,7 +4,20 @@
  * (process sentinels implement it) and returns those that are ready.
  */
 import type net from 'node:net';
-import { isWaitable, lazyBuiltin, normalizeTimeout, ValueError, waitReady, type Timeout, type Waitable } from '@mpjs/util';
+import {
+  delay,
+  isWaitable,
+  lazyBuiltin,
+  setLongTimeout,
+  ValueError,
+  waitArguments,
+  waitReady,
+  type AbortOptions,
+  type LongTimer,
+  type Timeout,
+  type TimeoutOptions,
+  type Waitable,
+} from '@mpjs/util';
 
 /** `node:net`, loaded only when a socket is given: connections need no Node stream. */
 const netModule = lazyBuiltin<typeof import('node:net')>('node:net');
@@ -49,15 +62,21 @@ function readiness(object: WaitObject, signal: AbortSignal): Promise<void> {
  * in their original order. A Connection or socket is ready when it has data to
  * read or its other end closed; a `Waitable` when its `[waitReady]` resolves.
  * `timeout` is in ms: `undefined`/`null` waits forever, negative means 0, and
- * on expiry the result is `[]`. Nothing stays attached to the objects after
- * it returns.
+ * on expiry the result is `[]`; it may also be given in the options
+ * (`wait(objects, { timeout, signal })`). Aborting `signal` rejects with
+ * `signal.reason`. Nothing stays attached to the objects after it returns.
  */
-export async function wait<T extends WaitObject>(objects: Iterable<T>, timeout?: Timeout): Promise<T[]> {
+export async function wait<T extends WaitObject>(
+  objects: Iterable<T>,
+  timeout?: Timeout | TimeoutOptions,
+  options?: AbortOptions,
+): Promise<T[]> {
   const list = [...objects];
-  const ms = normalizeTimeout(timeout);
+  const { ms, signal } = waitArguments('wait', timeout, options);
+  if (signal?.aborted) throw signal.reason;
   if (list.length === 0) {
-    if (ms === Infinity) throw new ValueError('wait() was given no objects and no timeout, so it would wait forever');
-    await new Promise((resolve) => setTimeout(resolve, ms));
+    if (ms === Infinity && !signal) throw new ValueError('wait() was given no objects and no timeout, so it would wait forever');
+    await delay(ms, signal);
     return [];
   }
   const controller = new AbortController();
@@ -65,6 +84,8 @@ export async function wait<T extends WaitObject>(objects: Iterable<T>, timeout?:
   let failure: { error: unknown } | undefined;
   let wake: () => void = () => undefined;
   const woken = new Promise<void>((resolve) => (wake = resolve));
+  // The caller's abort ends the wait (and then rejects with its reason).
+  const onAbort = (): void => wake();
   for (const object of list) {
     readiness(object, controller.signal).then(
       () => {
@@ -78,21 +99,24 @@ export async function wait<T extends WaitObject>(objects: Iterable<T>, timeout?:
       },
     );
   }
-  let timer: NodeJS.Timeout | undefined;
+  let timer: LongTimer | undefined;
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
     if (ms === 0) {
-      // One turn of the event loop lets the objects read what the kernel already holds.
+      // Connections ask the kernel at once; one turn of the event loop lets the other objects report.
       await nextTurn();
     } else {
-      const expired = ms === Infinity ? undefined : new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+      const expired = ms === Infinity ? undefined : new Promise<void>((resolve) => (timer = setLongTimeout(resolve, ms)));
       await (expired ? Promise.race([woken, expired]) : woken);
       // Let the other objects that are ready by now report it too.
-      if (ready.size > 0) await nextTurn();
+      if (ready.size > 0 && !signal?.aborted) await nextTurn();
     }
   } finally {
-    if (timer) clearTimeout(timer);
+    timer?.clear();
+    signal?.removeEventListener('abort', onAbort);
     controller.abort();
   }
+  if (signal?.aborted) throw signal.reason;
   if (failure && ready.size === 0) throw failure.error;
   return list.filter((object) => ready.has(object));
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { fstatSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { pipe as nativePipe, socketpair } from '@mpjs/native';
+import { pipe as nativePipe, pollFd, READABLE, socketpair } from '@mpjs/native';
 import {
   BufferTooShort,
   Connection,
@@ -211,6 +211,84 @@ describe('Pipe and Connection', () => {
     expect(await b.poll(1000)).toBe(true); // the other end closed: ready, and recv says EOF
     await expect(b.recv()).rejects.toBeInstanceOf(EOFError);
     b.close();
+  });
+
+  it('poll() and poll(0) see at once a message or the end already in the socket (50 times over)', async () => {
+    const seen = { data: 0, data0: 0, eof: 0, eof0: 0, second: 0, afterLast: 0 };
+    for (let i = 0; i < 50; i++) {
+      const [a, b] = pipe();
+      b.sendBytes(Buffer.from('x'));
+      if (await a.poll()) seen.data++;
+      if (await a.poll(0)) seen.data0++;
+      const [c, d] = pipe();
+      d.close();
+      if (await c.poll()) seen.eof++;
+      if (await c.poll(0)) seen.eof0++;
+      // One message read, the next already sent: Python's poll() is True.
+      const [e, f] = pipe();
+      f.send('one');
+      f.send('two');
+      await e.recv();
+      if (await e.poll()) seen.second++;
+      // The last message read and the other end closed: ready (recv then says EOF).
+      f.close();
+      await e.recv();
+      if (await e.poll()) seen.afterLast++;
+      await expect(e.recv()).rejects.toBeInstanceOf(EOFError);
+      for (const x of [a, b, c, e]) x.close();
+    }
+    expect(seen).toEqual({ data: 50, data0: 50, eof: 50, eof0: 50, second: 50, afterLast: 50 });
+  });
+
+  it('poll() asks the kernel without taking the message: a copy in another process can still receive it', async () => {
+    const [a, b] = pipe();
+    try {
+      a.sendBytes(Buffer.from('for whoever reads'));
+      expect(await b.poll()).toBe(true);
+      // Nothing was read: the bytes are still in the kernel.
+      expect(pollFd(b.fileno())).toBe(READABLE);
+      expect((await b.recvBytes()).toString()).toBe('for whoever reads');
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
+  it('poll() on a Pipe(false) (an OS pipe) sees data and the writer closing at once', async () => {
+    for (let i = 0; i < 20; i++) {
+      const [r, w] = pipe(false);
+      expect(await r.poll()).toBe(false);
+      w.sendBytes(Buffer.from('y'));
+      expect(await r.poll()).toBe(true);
+      await r.recvBytes();
+      w.close();
+      expect(await r.poll(0)).toBe(true);
+      r.close();
+    }
+  });
+
+  it('poll(timeout) longer than a Node timer holds waits instead of returning at once', async () => {
+    const [a, b] = pipe();
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const controller = new AbortController();
+      let settled = false;
+      const polled = b.poll(3e9, { signal: controller.signal }).then(
+        (ready) => ((settled = true), ready),
+        () => ((settled = true), 'aborted'),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(settled).toBe(false);
+      a.send('late');
+      expect(await polled).toBe(true);
+      expect(warnings).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+      a.close();
+      b.close();
+    }
   });
 
   it('EOFError once the other end closed and every message was read', async () => {

@@ -76,6 +76,47 @@ describe('wait()', () => {
     closeAll(pairs);
   });
 
+  it('wait(objects, 0) sees a message or the end already in the socket (50 times over)', async () => {
+    const seen = { data: 0, eof: 0, second: 0, none: 0 };
+    for (let i = 0; i < 50; i++) {
+      const [a, b] = Pipe();
+      b.sendBytes(Buffer.from('x'));
+      if ((await wait([a], 0)).length === 1) seen.data++;
+      const [c, d] = Pipe();
+      d.close();
+      if ((await wait([c], 0)).length === 1) seen.eof++;
+      const [e, f] = Pipe();
+      f.send('one');
+      f.send('two');
+      await e.recv();
+      if ((await wait([e], 0)).length === 1) seen.second++;
+      const [g, h] = Pipe();
+      if ((await wait([g], 0)).length === 0) seen.none++;
+      for (const x of [a, b, c, e, f, g, h]) x.close();
+    }
+    expect(seen).toEqual({ data: 50, eof: 50, second: 50, none: 50 });
+  });
+
+  it('a timeout longer than a Node timer holds waits instead of returning at once', async () => {
+    const [a, b] = Pipe();
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      let settled = false;
+      const waited = wait([b], 3e9).then((ready) => ((settled = true), ready));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(settled).toBe(false);
+      a.send('late');
+      expect(await waited).toEqual([b]);
+      expect(warnings).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+      a.close();
+      b.close();
+    }
+  });
+
   it('mixes connections, sockets and Waitables, and withdraws from all of them afterwards', async () => {
     const [r, w] = Pipe();
     const gate = new Gate();
