@@ -19,7 +19,7 @@ import { ListJob, defaultChunksize, type Job, type Task } from './jobs.js';
 import { IMapIterator } from './imap.js';
 import { oneWayPipe, pipeChannel } from './os-pipe.js';
 import { otherSideGone, type TaskChannel, type WorkerLauncher, type WorkerRunner } from './channel.js';
-import { pipePoolWorker, type ResultBatch, type TaskEntry, type TaskFunction } from './worker.js';
+import { pipePoolWorker, type ResultBatch, type TaskEntry, type TaskFunction, type WorkerReply } from './worker.js';
 import { argsOf, argumentLists, checkChunksize, checkFunction, countOption, inputOf, listOf, poolOptions } from './checks.js';
 
 /**
@@ -108,6 +108,8 @@ interface Worker {
   /** Found gone by a send: gets no more tasks; its results are read to their end before it is accounted for. */
   dying: boolean;
   gone: boolean;
+  /** Its initializer failed (and it exits): the error, which the task it was given fails with. */
+  initializerError?: { error: unknown };
 }
 
 /** How `apply` splits its work: one call, its arguments spread, its value the result. */
@@ -134,6 +136,12 @@ function describeExit(process: WorkerRunner): string {
     return `was killed by signal ${name ?? -code} (exit code ${code})`;
   }
   return `exited with exit code ${code}`;
+}
+
+/** `TypeError: message`, for messages (duck-typed: the error may come from another realm). */
+function describeError(error: unknown): string {
+  const { name, message } = (typeof error === 'object' && error !== null ? error : {}) as { name?: unknown; message?: unknown };
+  return typeof message === 'string' ? `${typeof name === 'string' ? name : 'Error'}: ${message}` : String(error);
 }
 
 /**
@@ -371,7 +379,7 @@ export class Pool implements AsyncDisposable {
       this.#initargs,
       this.#maxtasks,
     ]);
-    const onResults = (batch: unknown): void => this.#onResults(worker, batch as ResultBatch);
+    const onResults = (reply: unknown): void => this.#onReply(worker, reply as WorkerReply);
     const onLost = (): void => {
       worker.reading = false;
       void this.#workerLost(worker);
@@ -571,6 +579,17 @@ export class Pool implements AsyncDisposable {
     worker.read();
   }
 
+  #onReply(worker: Worker, reply: WorkerReply): void {
+    if (Array.isArray(reply)) {
+      this.#onResults(worker, reply);
+      return;
+    }
+    // Its initializer failed: it gets no more tasks, and what it was given fails once it is gone (#workerLost).
+    worker.reading = false;
+    worker.initializerError = { error: reply.initializerError };
+    this.#workerDying(worker);
+  }
+
   /** The results of `worker`'s oldest tasks arrived. */
   #onResults(worker: Worker, batch: ResultBatch): void {
     worker.reading = false;
@@ -661,11 +680,20 @@ export class Pool implements AsyncDisposable {
     }
     this.#unjoined.delete(worker);
     if (running && this.#state !== 'terminate') {
-      const cause = worker.process.error instanceof Error ? ` (${worker.process.error.message})` : '';
-      const error = new ProcessError(
-        `worker ${worker.process.name} (${this.#launchesThreads ? 'thread' : 'pid'} ${worker.process.pid}) ${describeExit(worker.process)}${cause} while running a task; ` +
-          'the task was lost (the other tasks went to the remaining workers)',
-      );
+      const who = `worker ${worker.process.name} (${this.#launchesThreads ? 'thread' : 'pid'} ${worker.process.pid})`;
+      const failed = worker.initializerError;
+      // A thread's uncaught error, duck-typed (a test runner's realm is not the thread's).
+      const uncaught = worker.process.error as { message?: unknown } | undefined;
+      const cause = typeof uncaught?.message === 'string' ? ` (${uncaught.message})` : '';
+      const error = failed
+        ? new ProcessError(
+            `the initializer of ${who} failed (${describeError(failed.error)}), so the worker ${describeExit(worker.process)} ` +
+              "without running this task; the initializer's error is this error's cause",
+            { cause: failed.error },
+          )
+        : new ProcessError(
+            `${who} ${describeExit(worker.process)}${cause} while running a task; the task was lost (the other tasks went to the remaining workers)`,
+          );
       getLogger().debug('%s', error.message);
       running.job.chunkDone(running.index, false, error);
     }

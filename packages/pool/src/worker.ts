@@ -36,6 +36,14 @@ export type ResultMessage = [ok: boolean, value: unknown, ms?: number];
 /** What a worker sends: the answers to one or more tasks, in the order the tasks came. */
 export type ResultBatch = ResultMessage[];
 
+/** What a worker whose initializer failed sends before it exits: the initializer's error. */
+export interface InitializerFailed {
+  initializerError: unknown;
+}
+
+/** Any message from a worker to the pool. */
+export type WorkerReply = ResultBatch | InitializerFailed;
+
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
     (typeof value === 'object' || typeof value === 'function') &&
@@ -142,6 +150,21 @@ function sendAlone(conn: TaskChannel, message: ResultMessage): void {
   }
 }
 
+/** Tells the pool why this worker is about to end, so its tasks fail with the initializer's error as the cause. */
+function reportInitializerError(conn: TaskChannel, error: unknown): void {
+  try {
+    try {
+      conn.send({ initializerError: error } satisfies InitializerFailed);
+    } catch (sendError) {
+      if (otherSideGone(sendError)) return;
+      const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      conn.send({ initializerError: new MaybeEncodingError(`Error sending the initializer's error (${what}): ${(sendError as Error).message}`) });
+    }
+  } catch {
+    // The pool is gone: nobody to tell.
+  }
+}
+
 /**
  * The entry of a pool worker process: runs `initializer(...initargs)` once,
  * then tasks until it gets `null`, the pipe closes, or it has done
@@ -155,8 +178,13 @@ export async function poolWorker(
   maxtasks: number | null,
 ): Promise<void> {
   if (initializer) {
-    const result = (initializer as (...args: unknown[]) => unknown)(...initargs);
-    if (isThenable(result)) await result;
+    try {
+      const result = (initializer as (...args: unknown[]) => unknown)(...initargs);
+      if (isThenable(result)) await result;
+    } catch (error) {
+      reportInitializerError(conn, error);
+      throw error; // the worker ends as Python's does, its error printed, exit code 1
+    }
   }
   const functions = new Map<number, TaskFunction>();
   const replies = new Replies(conn);

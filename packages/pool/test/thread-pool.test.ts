@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
 import { collect, runFixture, tsNodeArgs } from '@mpjs/test-utils';
-import { add, currentThreadId, exitOn, failOn13, init, initState, sleepPid, slowSquare, square, TaskError, touch } from './fixtures/tasks.js';
+import { add, currentThreadId, exitOn, failingInit, failOn13, init, initState, sleepPid, slowSquare, square, TaskError, touch } from './fixtures/tasks.js';
 
 describe('ThreadPool', () => {
   let pool: ThreadPool;
@@ -50,6 +50,18 @@ describe('ThreadPool', () => {
     expect(() => new ThreadPool({ processes: 1, context: 'spawn' } as ThreadPoolOptions)).toThrow(
       new TypeError('new ThreadPool(): unknown option "context"; the options are processes, initializer, initargs and maxtasksperchild'),
     );
+  });
+
+  test('an initializer that fails fails the task, saying so, with its error as the cause', async () => {
+    const failing = new ThreadPool({ processes: 1, initializer: failingInit, initargs: ['no database'] });
+    try {
+      const error = (await failing.apply(square, [2]).catch((e: unknown) => e)) as ProcessError;
+      expect(error).toBeInstanceOf(ProcessError);
+      expect(error.message).toMatch(/^the initializer of worker ThreadPool-\d+Worker-\d+ \(thread \d+\) failed \(TaskError: no database\), so the worker exited with exit code 1 without running this task/);
+      expect(error.cause).toBeInstanceOf(TaskError);
+    } finally {
+      await failing.terminate();
+    }
   });
 
   test('terminate rejects pending work; submitting after close is a ValueError', async () => {

@@ -4,7 +4,7 @@ import { range } from './helpers.js';
 import { eventually, isZombie, pidAlive, runFixture } from '@mpjs/test-utils';
 import { getContext } from '@mpjs/process';
 import { Pool, ProcessError } from '../src/index.js';
-import { exitOn, init, initState, killSelf, moduleImportedAt, pid, sleepPid, spin, square } from './fixtures/tasks.js';
+import { exitOn, failingInit, init, initState, killSelf, moduleImportedAt, pid, sleepPid, spin, square, TaskError } from './fixtures/tasks.js';
 
 describe('workers that die or retire', () => {
   test('a worker that exits fails only its task, naming the exit code; a new worker takes its place', async () => {
@@ -170,6 +170,26 @@ describe('workers that die or retire', () => {
       }
     } finally {
       await pool.terminate();
+    }
+  });
+
+  test('an initializer that fails fails the tasks at once, saying so, with its error as the cause', async () => {
+    // Python's pool starts worker after worker and its tasks wait for ever; here each task given to such a worker fails.
+    for (const async of [false, true]) {
+      const pool = new Pool({ processes: 1, initializer: failingInit, initargs: ['no database', async] });
+      try {
+        const outcomes = await Promise.allSettled([pool.apply(square, [2]), pool.apply(square, [3])]);
+        for (const outcome of outcomes) {
+          expect(outcome.status).toBe('rejected');
+          const error = (outcome as PromiseRejectedResult).reason as ProcessError;
+          expect(error).toBeInstanceOf(ProcessError);
+          expect(error.message).toMatch(/^the initializer of worker Pool-\d+Worker-\d+ \(pid \d+\) failed \(TaskError: no database\), so the worker exited with exit code 1 without running this task/);
+          expect(error.cause).toBeInstanceOf(TaskError);
+          expect((error.cause as TaskError).message).toBe('no database');
+        }
+      } finally {
+        await pool.terminate();
+      }
     }
   });
 });
