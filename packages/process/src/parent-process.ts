@@ -2,7 +2,9 @@
  * `parentProcess()` in a child: the name and pid of the process that started
  * it, and whether it is still alive (the control channel to it is still open).
  */
-import { waitFor, type Timeout } from '@mpjs/util';
+import { waitArguments, waitFor, type AbortOptions, type Timeout, type TimeoutOptions } from '@mpjs/util';
+
+const timedOut = Symbol('timed out');
 import { ProcessSentinel } from './sentinel.js';
 
 function pidExists(pid: number): boolean {
@@ -60,11 +62,18 @@ export class ParentProcess {
     return !this.#ended && pidExists(this.pid);
   }
 
-  /** Waits until the parent ends, or at most `timeout` ms. */
-  async join(timeout?: Timeout): Promise<void> {
+  /**
+   * Waits until the parent ends, or at most `timeout` ms (also given as
+   * `join({ timeout, signal })`). Aborting `signal` rejects with `signal.reason`.
+   */
+  async join(timeout?: Timeout | TimeoutOptions, options?: AbortOptions): Promise<void> {
+    const { ms, signal } = waitArguments('join', timeout, options);
+    if (signal?.aborted) throw signal.reason;
     const release = this.#hold?.();
     try {
-      await waitFor(this.#gone, { timeout, onTimeout: () => undefined }).catch(() => undefined);
+      await waitFor(this.#gone, { timeout: ms, signal, onTimeout: () => timedOut }).catch((error: unknown) => {
+        if (error !== timedOut) throw error;
+      });
     } finally {
       release?.();
     }

@@ -63,12 +63,12 @@ export class Popen {
     return this.#returncode;
   }
 
-  /** Waits up to `timeout` ms; resolves with the exit code, or null on timeout. */
-  async wait(timeout?: Timeout): Promise<number | null> {
+  /** Waits up to `timeout` ms; resolves with the exit code, or null on timeout; rejects with `signal.reason` on abort. */
+  async wait(timeout?: Timeout, signal?: AbortSignal): Promise<number | null> {
     if (this.#returncode !== null) return this.#returncode;
     const release = this.hold();
     try {
-      return await waitFor<number | null>(this.exited, { timeout, onTimeout: () => timedOut });
+      return await waitFor<number | null>(this.exited, { timeout, signal, onTimeout: () => timedOut });
     } catch (error) {
       if (error === timedOut) return null;
       throw error;

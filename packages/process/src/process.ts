@@ -14,7 +14,10 @@ import {
   setProcessNameProvider,
   stderrLoggingState,
   ValueError,
+  waitArguments,
+  type AbortOptions,
   type Timeout,
+  type TimeoutOptions,
 } from '@mpjs/util';
 import { kState } from './symbols.js';
 import { isMainThread, runtime, type LauncherSource } from './runtime.js';
@@ -178,19 +181,32 @@ export class Process {
     if (options === null || typeof options !== 'object') {
       throw new TypeError('new Process() takes an options object: new Process({ target, args, kwargs, name, daemon })');
     }
+    // A subclass may pass its own fields in the same object: only the class itself knows every option.
+    if (new.target === Process) checkOptionNames(options);
     const { target = null, args = [], kwargs = null, name = null, daemon = null, context = null } = options;
     if (target !== null && typeof target !== 'function') {
-      throw new TypeError(`target must be a function, got ${typeof target}`);
+      throw new TypeError(`new Process(): target must be a function, got ${describeValue(target)}`);
     }
-    if (kwargs !== null && (typeof kwargs !== 'object' || Array.isArray(kwargs))) {
-      throw new TypeError('kwargs must be a plain object (it is passed to the target as one last argument)');
+    if (args === null || typeof (args as Partial<Iterable<unknown>>)[Symbol.iterator] !== 'function') {
+      throw new TypeError(
+        `new Process(): args must be an array (or another iterable) of the target's arguments, got ${describeValue(args)}; ` +
+          'for one argument write args: [value]',
+      );
     }
-    if (name !== null && typeof name !== 'string') throw new TypeError('name must be a string');
+    if (kwargs !== null && !isPlainObject(kwargs)) {
+      throw new TypeError(
+        `new Process(): kwargs must be a plain object (it is passed to the target as one last argument), got ${describeValue(kwargs)}`,
+      );
+    }
+    if (name !== null && typeof name !== 'string') throw new TypeError(`new Process(): name must be a string, got ${describeValue(name)}`);
+    if (daemon !== null && typeof daemon !== 'boolean') {
+      throw new TypeError(`new Process(): daemon must be true or false, got ${describeValue(daemon)}`);
+    }
     const rt = runtime();
     const parent = currentState();
     const identity = [...parent.identity, rt.counter++];
     const config: ProcessConfig = { ...parent.config };
-    if (daemon !== null) config.daemon = Boolean(daemon);
+    if (daemon !== null) config.daemon = daemon;
     defineState(this, {
       identity,
       config,
@@ -267,15 +283,19 @@ export class Process {
   /**
    * Waits until the process ends, or at most `timeout` milliseconds. Resolves
    * either way: check `exitcode` to know whether it ended. A process can be
-   * joined many times.
+   * joined many times. The timeout may also be given in the options:
+   * `join({ timeout, signal })`. Aborting `signal` rejects with
+   * `signal.reason` (the process runs on).
    */
-  async join(timeout?: Timeout): Promise<void> {
+  async join(timeout?: Timeout | TimeoutOptions, options?: AbortOptions): Promise<void> {
     const state = checkOpen(this);
     const rt = runtime();
+    const { ms, signal } = waitArguments('join', timeout, options);
     if (this === rt.current) throw new AssertionError('a process cannot join itself: it would wait forever');
     if (state.parentPid !== process.pid) throw new AssertionError('can only join a child process');
     if (!state.popen) throw new AssertionError('can only join a started process: call start() first');
-    const code = await state.popen.wait(timeout);
+    if (signal?.aborted) throw signal.reason;
+    const code = await state.popen.wait(ms, signal);
     if (code !== null) rt.children.delete(this);
   }
 
@@ -327,7 +347,8 @@ export class Process {
   set daemon(daemonic: boolean) {
     const state = getState(this);
     if (state.popen) throw new AssertionError('process has already started');
-    state.config.daemon = Boolean(daemonic);
+    if (typeof daemonic !== 'boolean') throw new TypeError(`daemon must be true or false, got ${describeValue(daemonic)}`);
+    state.config.daemon = daemonic;
   }
 
   /** The authentication key (32 random bytes in the main process, inherited by children). */
@@ -390,6 +411,53 @@ export class Process {
   /** `console.log(p)` prints the same as `toString()`. */
   [inspect.custom](): string {
     return this.toString();
+  }
+}
+
+/** The options `new Process()` knows (Python's keyword arguments, and the context). */
+const optionNames = ['target', 'args', 'kwargs', 'name', 'daemon', 'context'] as const satisfies readonly (keyof ProcessOptions)[];
+
+/** A value as error messages show it. */
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'object') {
+    const name = (Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null)?.constructor?.name;
+    return name && name !== 'Object' ? `an instance of ${name}` : 'an object';
+  }
+  return `${typeof value} ${String(value)}`;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  return prototype === Object.prototype || prototype === null;
+}
+
+/** Edit distance, to suggest the option a misspelled one meant. */
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/** Refuses an option `new Process()` does not know (Python's "unexpected keyword argument"), which would be ignored. */
+function checkOptionNames(options: object): void {
+  for (const key of Object.keys(options)) {
+    if ((optionNames as readonly string[]).includes(key)) continue;
+    const near = optionNames.find((name) => distance(key.toLowerCase(), name) <= 2);
+    throw new TypeError(
+      `new Process(): unknown option ${JSON.stringify(key)}${near ? ` (did you mean "${near}"?)` : ''}; ` +
+        `the options are ${optionNames.join(', ')}`,
+    );
   }
 }
 

@@ -11,6 +11,7 @@ import {
   Process,
   ProcessError,
   ValueError,
+  type ProcessOptions,
   type StartMethod,
 } from '../src/index.js';
 import {
@@ -19,6 +20,8 @@ import {
   fail,
   failLater,
   Greeter,
+  joinParent,
+  OptionsGreeter,
   nothing,
   recordArgs,
   recordArgsLater,
@@ -305,12 +308,105 @@ describe.each<StartMethod>(['spawn', 'forkserver'])('Process with start method %
   });
 });
 
+describe('join() with { signal } and long timeouts', () => {
+  it('rejects with the reason when the signal aborts, and leaves the process running', async () => {
+    const p = new Process({ target: sleep, args: [10_000] });
+    p.start();
+    try {
+      const reason = new Error('stop joining');
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(reason), 50);
+      const started = performance.now();
+      await expect(p.join(undefined, { signal: controller.signal })).rejects.toBe(reason);
+      expect(performance.now() - started).toBeLessThan(5_000);
+      expect(p.isAlive()).toBe(true);
+      // At once when already aborted; the timeout inside the options, or first.
+      await expect(p.join({ signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+      await expect(p.join(5_000, { signal: AbortSignal.timeout(30) })).rejects.toMatchObject({ name: 'TimeoutError' });
+      await p.join({ timeout: 20 });
+      expect(p.exitcode).toBeNull();
+      await expect(p.join(10, { signal: 'x' as unknown as AbortSignal })).rejects.toThrow(/join: "signal" must be an AbortSignal/);
+      await expect(p.join({ timeout: 'soon' as unknown as number })).rejects.toThrow(/join: "timeout" must be a number/);
+    } finally {
+      p.kill();
+      await p.join();
+    }
+    expect(p.exitcode).toBe(-9);
+  });
+
+  it("a child's parentProcess().join() takes a timeout and { signal } too", async () => {
+    const out = tmp.file('join-parent.json');
+    expect(await run(new Process({ target: joinParent, args: [out] }))).toBe(0);
+    expect(readJson(out)).toEqual({ afterTimeout: true, aborted: 'TimeoutError' });
+  });
+
+  it('join(2 ** 31) waits for the process instead of returning after 1 ms', async () => {
+    const p = new Process({ target: sleep, args: [300] });
+    p.start();
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      await p.join(2 ** 31);
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(p.exitcode).toBe(0);
+    expect(warnings).toEqual([]);
+  });
+});
+
 describe('Process construction', () => {
   it('validates its options', () => {
     expect(() => new Process({ target: 5 as unknown as () => void })).toThrow(TypeError);
     expect(() => new Process({ kwargs: [] as unknown as Record<string, unknown> })).toThrow(/kwargs/);
     expect(() => new Process(null as unknown as object)).toThrow(TypeError);
     expect(() => new Process({ context: 'fork' as StartMethod })).toThrow(/cannot fork/);
+  });
+
+  it('refuses an unknown option, naming it, a near known one, and the known ones (a typo would run nothing)', () => {
+    const known = 'the options are target, args, kwargs, name, daemon, context';
+    expect(() => new Process({ targt: nothing } as ProcessOptions)).toThrow(
+      new TypeError(`new Process(): unknown option "targt" (did you mean "target"?); ${known}`),
+    );
+    expect(() => new Process({ target: nothing, Args: [1] } as ProcessOptions)).toThrow(/unknown option "Args" \(did you mean "args"\?\)/);
+    expect(() => new Process({ target: nothing, priority: 5 } as ProcessOptions)).toThrow(
+      new TypeError(`new Process(): unknown option "priority"; ${known}`),
+    );
+    // A context's factory goes through the same check.
+    expect(() => getContext('spawn').Process({ deamon: true } as ProcessOptions)).toThrow(/unknown option "deamon" \(did you mean "daemon"\?\)/);
+    // Options given as undefined are fine.
+    expect(() => new Process({ target: undefined, args: undefined, name: undefined, daemon: undefined })).not.toThrow();
+  });
+
+  it('says what args, kwargs, name and daemon must be', () => {
+    expect(() => new Process({ target: nothing, args: 5 as unknown as unknown[] })).toThrow(
+      new TypeError("new Process(): args must be an array (or another iterable) of the target's arguments, got number 5; for one argument write args: [value]"),
+    );
+    expect(() => new Process({ args: null as unknown as unknown[] })).toThrow(/args must be an array .* got null/);
+    expect(() => new Process({ args: { 0: 'a' } as unknown as unknown[] })).toThrow(/args must be an array .* got an object/);
+    // Any iterable, as Python's tuple(args): a Set, a generator, even a string.
+    expect(() => new Process({ args: new Set([1, 2]) })).not.toThrow();
+    expect(() => new Process({ args: 'ab' })).not.toThrow();
+    expect(() => new Process({ kwargs: new Map() as unknown as Record<string, unknown> })).toThrow(
+      /kwargs must be a plain object \(it is passed to the target as one last argument\), got an instance of Map/,
+    );
+    expect(() => new Process({ kwargs: Object.create(null) as Record<string, unknown> })).not.toThrow();
+    expect(() => new Process({ name: 5 as unknown as string })).toThrow(new TypeError('new Process(): name must be a string, got number 5'));
+    expect(() => new Process({ daemon: 'no' as unknown as boolean })).toThrow(new TypeError('new Process(): daemon must be true or false, got "no"'));
+    expect(() => new Process({ daemon: 1 as unknown as boolean })).toThrow(TypeError);
+    const p = new Process();
+    expect(() => {
+      p.daemon = 'yes' as unknown as boolean;
+    }).toThrow(/daemon must be true or false, got "yes"/);
+    expect(p.daemon).toBe(false);
+  });
+
+  it('lets a subclass pass its own fields in the options it gives super(), and runs it', async () => {
+    const out = tmp.file('options-greeter.json');
+    const g = new OptionsGreeter({ greeting: 'hello', file: out, name: 'greeter' });
+    expect(await run(g)).toBe(0);
+    expect(readJson(out)).toEqual({ greeting: 'hello', name: 'greeter' });
   });
 
   it('inherits the daemon flag of the creating process (false in the main process)', () => {
