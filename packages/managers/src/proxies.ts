@@ -4,18 +4,61 @@
  */
 import { hostname } from 'node:os';
 import type { Timeout } from '@mpjs/util';
-import { BaseProxy } from './proxy.js';
+import { BaseProxy, isProxyOf } from './proxy.js';
 import type { DictInit, SortOptions } from './referents.js';
 
 /** Identifies the calling process to re-entrant locks held by the server. */
 const OWNER = `${hostname()}:${process.pid}`;
 
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value;
+}
+
+/**
+ * An iterable argument as it travels: a proxy of the same server as itself
+ * (the server uses its referent, nothing is copied through this process), a
+ * proxy of another server as a copy of its value, anything else iterable as
+ * an array. TypeError, at once, for what is not iterable.
+ */
+function sequenceArg(self: BaseProxy, what: string, values: unknown): unknown[] | BaseProxy | Promise<unknown[]> {
+  if (values instanceof BaseProxy) {
+    if (isProxyOf(values, self._token.address)) return values;
+    return values._getvalue().then((value) => sequenceArg(self, what, value) as unknown[]);
+  }
+  if (Array.isArray(values)) return values;
+  if (values !== null && typeof values === 'object' && typeof (values as Partial<Iterable<unknown>>)[Symbol.iterator] === 'function') {
+    return [...(values as Iterable<unknown>)];
+  }
+  const hint = values !== null && typeof values === 'object' && Symbol.asyncIterator in values ? ' (collect an async iterable into an array first)' : '';
+  throw new TypeError(`${what} must be an iterable (an array, a Set, a list proxy…), got ${typeName(values)}${hint}`);
+}
+
+/** Calls `send` with `values` as {@link sequenceArg} makes them travel; a TypeError rejects. */
+function withSequence<R>(self: BaseProxy, what: string, values: unknown, send: (items: unknown) => Promise<R>): Promise<R> {
+  let items: unknown[] | BaseProxy | Promise<unknown[]>;
+  try {
+    items = sequenceArg(self, what, values);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return items instanceof Promise ? items.then(send) : send(items);
+}
+
 const LIST_METHODS = [
   'length', 'get', 'set', 'delete', 'slice', 'setSlice', 'deleteSlice', 'append', 'extend', 'insert', 'pop',
-  'remove', 'index', 'count', 'includes', 'reverse', 'sort', 'clear', 'copy', 'iadd', 'imul',
+  'remove', 'index', 'count', 'includes', 'reverse', 'sort', 'clear', 'copy', 'iadd', 'imul', 'add', 'mul', 'reversed',
 ] as const;
 
-/** Proxy of a shared list (`manager.list()`), with every method of Python's `ListProxy`. */
+/**
+ * Proxy of a shared list (`manager.list()`), with every method of Python's
+ * `ListProxy`. Indices follow Python: negative ones count from the end, an
+ * index out of range is a RangeError (Python's IndexError), one that is not an
+ * integer a TypeError. Items compare as Python's `==` does for plain data
+ * (`includes`, `count`, `index`, `remove`): `0` equals `-0`, arrays and plain
+ * objects compare by value.
+ */
 export class ListProxy<T = unknown> extends BaseProxy {
   static override readonly _exposed_: readonly string[] = LIST_METHODS;
   /** `len(l)`. */
@@ -34,27 +77,35 @@ export class ListProxy<T = unknown> extends BaseProxy {
   delete(index: number): Promise<void> {
     return this._callmethod('delete', [index]) as Promise<void>;
   }
-  /** `l[start:end]`. */
-  slice(start?: number | null, end?: number | null): Promise<T[]> {
-    return this._callmethod('slice', [start ?? null, end ?? null]) as Promise<T[]>;
+  /**
+   * `l[start:end:step]`: a local array. Bounds and step as Python's (negative
+   * values count from the end, a negative step walks backwards, null is the
+   * default); a step of 0 is a ValueError, a bound that is not an integer a TypeError.
+   */
+  slice(start?: number | null, end?: number | null, step?: number | null): Promise<T[]> {
+    return this._callmethod('slice', [start ?? null, end ?? null, step ?? null]) as Promise<T[]>;
   }
-  /** `l[start:end] = values`. */
-  setSlice(start: number | null, end: number | null, values: Iterable<T>): Promise<void> {
-    return this._callmethod('setSlice', [start, end, [...values]]) as Promise<void>;
+  /**
+   * `l[start:end:step] = values`. With a step other than 1 (an extended
+   * slice), `values` must have as many items as the slice covers
+   * (ValueError otherwise, as in Python).
+   */
+  setSlice(start: number | null, end: number | null, values: Iterable<T> | ListProxy<T>, step?: number | null): Promise<void> {
+    return withSequence(this, 'setSlice(): values', values, (items) => this._callmethod('setSlice', [start, end, items, step ?? null])) as Promise<void>;
   }
-  /** `del l[start:end]`. */
-  deleteSlice(start?: number | null, end?: number | null): Promise<void> {
-    return this._callmethod('deleteSlice', [start ?? null, end ?? null]) as Promise<void>;
+  /** `del l[start:end:step]` (`deleteSlice(null, null, 2)` is `del l[::2]`). */
+  deleteSlice(start?: number | null, end?: number | null, step?: number | null): Promise<void> {
+    return this._callmethod('deleteSlice', [start ?? null, end ?? null, step ?? null]) as Promise<void>;
   }
   /** `l.append(value)`. */
   append(value: T): Promise<void> {
     return this._callmethod('append', [value]) as Promise<void>;
   }
-  /** `l.extend(values)`. */
-  extend(values: Iterable<T>): Promise<void> {
-    return this._callmethod('extend', [[...values]]) as Promise<void>;
+  /** `l.extend(values)`: any iterable, or another list proxy. */
+  extend(values: Iterable<T> | ListProxy<T>): Promise<void> {
+    return withSequence(this, 'extend()', values, (items) => this._callmethod('extend', [items])) as Promise<void>;
   }
-  /** `l.insert(index, value)`. */
+  /** `l.insert(index, value)` (the index is clamped to the list, as Python's). */
   insert(index: number, value: T): Promise<void> {
     return this._callmethod('insert', [index, value]) as Promise<void>;
   }
@@ -94,13 +145,25 @@ export class ListProxy<T = unknown> extends BaseProxy {
   copy(): Promise<T[]> {
     return this._callmethod('copy') as Promise<T[]>;
   }
-  /** `l += values`. */
-  iadd(values: Iterable<T>): Promise<void> {
-    return this._callmethod('iadd', [[...values]]) as Promise<void>;
+  /** `l += values` (Python's `__iadd__`). */
+  iadd(values: Iterable<T> | ListProxy<T>): Promise<void> {
+    return withSequence(this, 'iadd()', values, (items) => this._callmethod('iadd', [items])) as Promise<void>;
   }
-  /** `l *= n`. */
+  /** `l *= n` (Python's `__imul__`; `n` must be an integer, 0 or less empties the list). */
   imul(n: number): Promise<void> {
     return this._callmethod('imul', [n]) as Promise<void>;
+  }
+  /** `l + values` (Python's `__add__`): a local array, the list unchanged. */
+  add<U = T>(values: Iterable<U> | ListProxy<U>): Promise<Array<T | U>> {
+    return withSequence(this, 'add()', values, (items) => this._callmethod('add', [items])) as Promise<Array<T | U>>;
+  }
+  /** `l * n` and `n * l` (Python's `__mul__`, `__rmul__`): a local array of `n` copies of the items. */
+  mul(n: number): Promise<T[]> {
+    return this._callmethod('mul', [n]) as Promise<T[]>;
+  }
+  /** `list(reversed(l))` (Python's `__reversed__`): a local array, the list unchanged. */
+  reversed(): Promise<T[]> {
+    return this._callmethod('reversed') as Promise<T[]>;
   }
   /** A local copy of the list. */
   override _getvalue(): Promise<T[]> {
@@ -117,7 +180,24 @@ const DICT_METHODS = [
   'items', 'clear', 'copy',
 ] as const;
 
-/** Proxy of a shared dict (`manager.dict()`): a Map in the server, keys as in Python (`1` and `'1'` differ). */
+/** What `update()` sends: a Map or plain object as is, a proxy of the same server itself, other pairs as an array. */
+function dictArg(self: BaseProxy, other: unknown): unknown {
+  if (other instanceof BaseProxy) {
+    if (isProxyOf(other, self._token.address)) return other;
+    return other._getvalue();
+  }
+  if (other instanceof Map || Array.isArray(other)) return other;
+  if (other === null || typeof other !== 'object') {
+    throw new TypeError(`update() needs a Map, a plain object, [key, value] pairs or a dict proxy, got ${typeName(other)}`);
+  }
+  return Symbol.iterator in other ? [...(other as Iterable<unknown>)] : other;
+}
+
+/**
+ * Proxy of a shared dict (`manager.dict()`): a Map in the server, keys as in
+ * Python (`1` and `'1'` differ; arrays and plain objects compare by value).
+ * `for await (const key of d)` iterates over a snapshot of the keys.
+ */
 export class DictProxy<K = unknown, V = unknown> extends BaseProxy {
   static override readonly _exposed_: readonly string[] = DICT_METHODS;
   /** `len(d)`. */
@@ -156,10 +236,17 @@ export class DictProxy<K = unknown, V = unknown> extends BaseProxy {
   setdefault(key: K, defaultValue: V | null = null): Promise<V> {
     return this._callmethod('setdefault', [key, defaultValue]) as Promise<V>;
   }
-  /** `d.update(other)`: a Map, a plain object or `[key, value]` pairs. */
-  update(other: DictInit): Promise<void> {
-    const data = other instanceof Map || Array.isArray(other) || !(Symbol.iterator in other) ? other : [...(other as Iterable<[K, V]>)];
-    return this._callmethod('update', [data]) as Promise<void>;
+  /** `d.update(other)`: a Map, a plain object, `[key, value]` pairs or another dict proxy. */
+  update(other: DictInit | DictProxy<K, V>): Promise<void> {
+    let data: unknown;
+    try {
+      data = dictArg(this, other);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return data instanceof Promise
+      ? (data.then((value) => this._callmethod('update', [value])) as Promise<void>)
+      : (this._callmethod('update', [data]) as Promise<void>);
   }
   /** `list(d.keys())`. */
   keys(): Promise<K[]> {
@@ -184,6 +271,10 @@ export class DictProxy<K = unknown, V = unknown> extends BaseProxy {
   /** A local copy of the dict, as a Map. */
   override _getvalue(): Promise<Map<K, V>> {
     return super._getvalue() as Promise<Map<K, V>>;
+  }
+  /** `for key in d`: iterates over a snapshot of the keys. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<K> {
+    yield* await this.keys();
   }
 }
 
@@ -221,7 +312,11 @@ export class ValueProxy<T = unknown> extends BaseProxy {
   }
 }
 
-/** Proxy of `manager.Array(typecode, sequence)`: fixed length. */
+/**
+ * Proxy of `manager.Array(typecode, sequence)`: fixed length; an integer
+ * typecode's items stay within its C type's range (RangeError, Python's
+ * OverflowError), 64-bit ones may be bigints.
+ */
 export class ArrayProxy<T = number> extends BaseProxy {
   static override readonly _exposed_: readonly string[] = ['length', 'get', 'set', 'slice'];
   /** `len(a)`. */
@@ -236,9 +331,9 @@ export class ArrayProxy<T = number> extends BaseProxy {
   set(index: number, value: T): Promise<void> {
     return this._callmethod('set', [index, value]) as Promise<void>;
   }
-  /** `a[start:end]`. */
-  slice(start?: number | null, end?: number | null): Promise<T[]> {
-    return this._callmethod('slice', [start ?? null, end ?? null]) as Promise<T[]>;
+  /** `a[start:end:step]`: a local array (bounds and step as {@link ListProxy.slice}). */
+  slice(start?: number | null, end?: number | null, step?: number | null): Promise<T[]> {
+    return this._callmethod('slice', [start ?? null, end ?? null, step ?? null]) as Promise<T[]>;
   }
 }
 

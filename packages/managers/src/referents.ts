@@ -3,23 +3,83 @@
  * (JS array), a dict (Map with Python key semantics), a namespace, a value
  * and a fixed-length array. Their methods run in the manager's process.
  */
-import { isDeepStrictEqual } from 'node:util';
 import { defaultCodec } from '@mpjs/serialization';
 import { ValueError } from '@mpjs/util';
+import { pyEqual } from './equality.js';
 import { formatValue, reprSymbol } from './format.js';
 import { KeyError } from './key-error.js';
+import { proxySource } from './sources.js';
 
-function normalizeIndex(index: number, length: number, what: string): number {
-  if (!Number.isInteger(index)) throw new TypeError(`${what} indices must be integers, got ${String(index)}`);
-  const i = index < 0 ? index + length : index;
-  if (i < 0 || i >= length) throw new RangeError(`${what} index out of range: ${index} (length ${length})`);
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  return typeof value === 'number' ? `non-integer number ${value}` : typeof value;
+}
+
+/** An integer argument (a JS number, or a bigint within range); TypeError otherwise, as Python's. */
+function integer(value: unknown, what: string): number {
+  if (typeof value === 'number' && Number.isInteger(value)) return value;
+  if (typeof value === 'bigint') return Number(value);
+  throw new TypeError(`${what} must be an integer, got ${typeName(value)}`);
+}
+
+function normalizeIndex(index: unknown, length: number, what: string): number {
+  if (!(typeof index === 'number' && Number.isInteger(index)) && typeof index !== 'bigint') {
+    throw new TypeError(`${what} indices must be integers, got ${typeName(index)}`);
+  }
+  const n = Number(index);
+  const i = n < 0 ? n + length : n;
+  if (i < 0 || i >= length) throw new RangeError(`${what} index out of range: ${n} (length ${length})`);
   return i;
 }
 
-function clampSlice(index: number | undefined | null, length: number, fallback: number): number {
-  if (index === undefined || index === null) return fallback;
-  const i = index < 0 ? index + length : index;
-  return Math.min(Math.max(i, 0), length);
+/** A slice bound or step: an integer, or null/undefined for the default. */
+function sliceArg(value: unknown): number | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'number' && Number.isInteger(value)) return value;
+  if (typeof value === 'bigint') return Number(value);
+  throw new TypeError(`slice indices must be integers or null, got ${typeName(value)}`);
+}
+
+/**
+ * Python's `slice(start, stop, step).indices(length)`: the positions
+ * `l[start:stop:step]` covers, in order. A zero step is a ValueError.
+ */
+export function sliceIndices(length: number, start: unknown, stop: unknown, step: unknown): number[] {
+  const st = sliceArg(step) ?? 1;
+  if (st === 0) throw new ValueError('slice step cannot be zero');
+  const lower = st > 0 ? 0 : -1;
+  const upper = st > 0 ? length : length - 1;
+  const bound = (value: unknown, fallback: number): number => {
+    const v = sliceArg(value);
+    if (v === null) return fallback;
+    const i = v < 0 ? v + length : v;
+    return Math.min(Math.max(i, lower), upper);
+  };
+  const from = bound(start, st > 0 ? lower : upper);
+  const to = bound(stop, st > 0 ? upper : lower);
+  const out: number[] = [];
+  if (st > 0) for (let i = from; i < to; i += st) out.push(i);
+  else for (let i = from; i > to; i += st) out.push(i);
+  return out;
+}
+
+/** Where `l[start:stop]` (step 1) begins and ends, clamped to the list. */
+function simpleRange(length: number, start: unknown, stop: unknown): [number, number] {
+  const clamp = (value: unknown, fallback: number): number => {
+    const v = sliceArg(value);
+    if (v === null) return fallback;
+    const i = v < 0 ? v + length : v;
+    return Math.min(Math.max(i, 0), length);
+  };
+  const s = clamp(start, 0);
+  return [s, Math.max(s, clamp(stop, length))];
+}
+
+function isUnitStep(step: unknown): boolean {
+  const st = sliceArg(step);
+  if (st === 0) throw new ValueError('slice step cannot be zero');
+  return st === null || st === 1;
 }
 
 /** Python's default ordering: numbers with numbers, strings with strings. */
@@ -39,6 +99,21 @@ function compare(a: unknown, b: unknown): number {
   throw new TypeError(`'<' not supported between ${typeof a} and ${typeof b}; pass a key function to sort()`);
 }
 
+/** The items of an iterable argument, as an array; TypeError for anything else. */
+function iterableItems(values: unknown, what: string): unknown[] {
+  const source = proxySource(values, what);
+  if (source) {
+    // A dict stands for its keys, as Python iterates them.
+    if (source.referent instanceof SharedDict) return [...(source.value as Map<unknown, unknown>).keys()];
+    values = source.value;
+  }
+  if (Array.isArray(values)) return values;
+  if (values !== null && typeof values === 'object' && typeof (values as Partial<Iterable<unknown>>)[Symbol.iterator] === 'function') {
+    return [...(values as Iterable<unknown>)];
+  }
+  throw new TypeError(`${what} must be an iterable (an array, a Set…), got ${typeName(values)}`);
+}
+
 /** Options of `sort()` (Python's `key=` and `reverse=`). */
 export interface SortOptions<T = unknown> {
   /** An exported function mapping an item to its sort key. */
@@ -51,7 +126,7 @@ export interface SortOptions<T = unknown> {
 export class SharedList {
   items: unknown[];
   constructor(items: Iterable<unknown> = []) {
-    this.items = [...items];
+    this.items = [...iterableItems(items, 'list(items)')];
   }
   length(): number {
     return this.items.length;
@@ -65,50 +140,68 @@ export class SharedList {
   delete(index: number): void {
     this.items.splice(normalizeIndex(index, this.items.length, 'list'), 1);
   }
-  slice(start?: number | null, end?: number | null): unknown[] {
-    const n = this.items.length;
-    return this.items.slice(clampSlice(start, n, 0), clampSlice(end, n, n));
+  /** `l[start:stop:step]`. */
+  slice(start?: number | null, stop?: number | null, step?: number | null): unknown[] {
+    if (isUnitStep(step)) {
+      const [s, e] = simpleRange(this.items.length, start, stop);
+      return this.items.slice(s, e);
+    }
+    return sliceIndices(this.items.length, start, stop, step).map((i) => this.items[i]);
   }
-  setSlice(start: number | null | undefined, end: number | null | undefined, values: Iterable<unknown>): void {
-    const n = this.items.length;
-    const s = clampSlice(start, n, 0);
-    const e = Math.max(s, clampSlice(end, n, n));
-    this.items.splice(s, e - s, ...values);
+  /** `l[start:stop:step] = values`; an extended slice (step other than 1) takes exactly as many values as it covers. */
+  setSlice(start: number | null | undefined, stop: number | null | undefined, values: Iterable<unknown>, step?: number | null): void {
+    const replacement = iterableItems(values, 'setSlice(): values');
+    if (isUnitStep(step)) {
+      const [s, e] = simpleRange(this.items.length, start, stop);
+      this.items.splice(s, e - s, ...replacement);
+      return;
+    }
+    const indices = sliceIndices(this.items.length, start, stop, step);
+    if (replacement.length !== indices.length) {
+      throw new ValueError(`attempt to assign sequence of size ${replacement.length} to extended slice of size ${indices.length}`);
+    }
+    indices.forEach((i, k) => (this.items[i] = replacement[k]));
   }
-  deleteSlice(start?: number | null, end?: number | null): void {
-    this.setSlice(start, end, []);
+  /** `del l[start:stop:step]`. */
+  deleteSlice(start?: number | null, stop?: number | null, step?: number | null): void {
+    if (isUnitStep(step)) {
+      const [s, e] = simpleRange(this.items.length, start, stop);
+      this.items.splice(s, e - s);
+      return;
+    }
+    const doomed = new Set(sliceIndices(this.items.length, start, stop, step));
+    this.items = this.items.filter((_, i) => !doomed.has(i));
   }
   append(value: unknown): void {
     this.items.push(value);
   }
   extend(values: Iterable<unknown>): void {
-    for (const v of values) this.items.push(v);
+    for (const v of iterableItems(values, 'extend()')) this.items.push(v);
   }
   insert(index: number, value: unknown): void {
-    const n = this.items.length;
-    this.items.splice(clampSlice(index, n, n), 0, value);
+    const [at] = simpleRange(this.items.length, integer(index, 'insert(): the index'), null);
+    this.items.splice(at, 0, value);
   }
-  pop(index = -1): unknown {
+  pop(index: number = -1): unknown {
+    const i = integer(index, 'pop(): the index');
     if (this.items.length === 0) throw new RangeError('pop from empty list');
-    return this.items.splice(normalizeIndex(index, this.items.length, 'pop'), 1)[0];
+    return this.items.splice(normalizeIndex(i, this.items.length, 'pop'), 1)[0];
   }
   remove(value: unknown): void {
-    const i = this.items.findIndex((v) => isDeepStrictEqual(v, value));
+    const i = this.items.findIndex((v) => pyEqual(v, value));
     if (i < 0) throw new ValueError(`list.remove(x): x not in list`);
     this.items.splice(i, 1);
   }
   index(value: unknown, start?: number | null, stop?: number | null): number {
-    const n = this.items.length;
-    const s = clampSlice(start, n, 0);
-    const e = clampSlice(stop, n, n);
-    for (let i = s; i < e; i++) if (isDeepStrictEqual(this.items[i], value)) return i;
+    const [s, e] = simpleRange(this.items.length, start, stop);
+    for (let i = s; i < e; i++) if (pyEqual(this.items[i], value)) return i;
     throw new ValueError(`${formatValue(value)} is not in list`);
   }
   count(value: unknown): number {
-    return this.items.filter((v) => isDeepStrictEqual(v, value)).length;
+    return this.items.filter((v) => pyEqual(v, value)).length;
   }
   includes(value: unknown): boolean {
-    return this.items.some((v) => isDeepStrictEqual(v, value));
+    return this.items.some((v) => pyEqual(v, value));
   }
   reverse(): void {
     this.items.reverse();
@@ -130,11 +223,27 @@ export class SharedList {
   iadd(values: Iterable<unknown>): void {
     this.extend(values);
   }
-  /** `l *= n` (Python's `__imul__`). */
+  /** `l *= n` (Python's `__imul__`): `n` copies of the items; 0 or less empties the list. */
   imul(n: number): void {
+    const times = integer(n, "imul(): can't multiply a list by a non-integer; the factor");
     const copy = [...this.items];
     this.items.length = 0;
-    for (let i = 0; i < n; i++) this.items.push(...copy);
+    for (let i = 0; i < times; i++) this.items.push(...copy);
+  }
+  /** `l + values` (Python's `__add__`): a new array. */
+  add(values: Iterable<unknown>): unknown[] {
+    return [...this.items, ...iterableItems(values, 'add()')];
+  }
+  /** `l * n` (Python's `__mul__` and `__rmul__`): a new array. */
+  mul(n: number): unknown[] {
+    const times = integer(n, "mul(): can't multiply a list by a non-integer; the factor");
+    const out: unknown[] = [];
+    for (let i = 0; i < times; i++) out.push(...this.items);
+    return out;
+  }
+  /** `list(reversed(l))` (Python's `__reversed__`): a new array. */
+  reversed(): unknown[] {
+    return [...this.items].reverse();
   }
   _getvalue(): unknown[] {
     return this.items;
@@ -152,11 +261,31 @@ type Primitive = string | number | bigint | boolean | symbol | null | undefined;
 /** What can initialise a dict: a Map, a plain object, or `[key, value]` pairs. */
 export type DictInit = Map<unknown, unknown> | Record<string, unknown> | Iterable<readonly [unknown, unknown]>;
 
-function entriesOf(init: DictInit | null | undefined): Iterable<readonly [unknown, unknown]> {
-  if (init === null || init === undefined) return [];
+function entriesOf(init: unknown, what: string, optional: boolean): Iterable<readonly [unknown, unknown]> {
+  const source = proxySource(init, what);
+  if (source) init = source.value;
+  if (init === null || init === undefined) {
+    if (optional) return [];
+    throw new TypeError(`${what} needs a Map, a plain object, [key, value] pairs or a dict proxy, got ${String(init)}`);
+  }
   if (init instanceof Map) return init;
-  if (typeof (init as Partial<Iterable<unknown>>)[Symbol.iterator] === 'function') return init as Iterable<readonly [unknown, unknown]>;
+  if (typeof init !== 'object') {
+    throw new TypeError(`${what} needs a Map, a plain object, [key, value] pairs or a dict proxy, got ${typeof init}`);
+  }
+  if (typeof (init as Partial<Iterable<unknown>>)[Symbol.iterator] === 'function') return pairs(init as Iterable<unknown>, what);
   return Object.entries(init);
+}
+
+/** `[key, value]` pairs of an iterable, checked as Python's `dict(pairs)` does. */
+function* pairs(items: Iterable<unknown>, what: string): Iterable<readonly [unknown, unknown]> {
+  let i = 0;
+  for (const item of items) {
+    if (!Array.isArray(item) || item.length !== 2) {
+      throw new ValueError(`${what}: element #${i} of the sequence is not a [key, value] pair (${formatValue(item)})`);
+    }
+    yield item as [unknown, unknown];
+    i++;
+  }
 }
 
 /**
@@ -169,7 +298,7 @@ export class SharedDict {
   /** Canonical key object for each value-compared (non-primitive) key. */
   readonly #objectKeys = new Map<string, unknown>();
   constructor(init?: DictInit | null) {
-    for (const [k, v] of entriesOf(init)) this.set(k, v);
+    for (const [k, v] of entriesOf(init, 'dict(init)', true)) this.set(k, v);
   }
   #key(key: unknown, create: boolean): unknown {
     if (key === null || (typeof key !== 'object' && typeof key !== 'function')) return key as Primitive;
@@ -224,7 +353,7 @@ export class SharedDict {
     return this.get(key);
   }
   update(other: DictInit): void {
-    for (const [k, v] of entriesOf(other)) this.set(k, v);
+    for (const [k, v] of entriesOf(other, 'update()', false)) this.set(k, v);
   }
   keys(): unknown[] {
     return [...this.map.keys()];
@@ -276,10 +405,13 @@ export class NamespaceReferent {
   _getvalue(): Record<string, unknown> {
     return { ...this.attrs };
   }
+  /** `Namespace(x=10, y='hello')`: as Python's, names starting with `_` hidden and the rest sorted. */
   toString(): string {
-    return `Namespace(${Object.entries(this.attrs)
+    const shown = Object.entries(this.attrs)
+      .filter(([k]) => !k.startsWith('_'))
       .map(([k, v]) => `${k}=${formatValue(v)}`)
-      .join(', ')})`;
+      .sort();
+    return `Namespace(${shown.join(', ')})`;
   }
 }
 
@@ -287,11 +419,38 @@ const INTEGER_CODES = new Set(['b', 'B', 'h', 'H', 'i', 'I', 'l', 'L', 'q', 'Q']
 
 function coerce(typecode: string, value: unknown): unknown {
   if (INTEGER_CODES.has(typecode)) {
-    if (typeof value !== 'number' || !Number.isInteger(value)) {
+    if (!(typeof value === 'number' && Number.isInteger(value)) && typeof value !== 'bigint') {
       throw new TypeError(`typecode '${typecode}' holds integers, got ${formatValue(value)}`);
     }
   } else if (typecode === 'd' || typecode === 'f') {
     if (typeof value !== 'number') throw new TypeError(`typecode '${typecode}' holds numbers, got ${formatValue(value)}`);
+  }
+  return value;
+}
+
+/** The C type and range of each integer typecode of Python's `array` (Linux x64: `long` is 64 bits). */
+const INTEGER_RANGES: Record<string, readonly [name: string, min: bigint, max: bigint]> = {
+  b: ['signed char', -(2n ** 7n), 2n ** 7n - 1n],
+  B: ['unsigned char', 0n, 2n ** 8n - 1n],
+  h: ['signed short', -(2n ** 15n), 2n ** 15n - 1n],
+  H: ['unsigned short', 0n, 2n ** 16n - 1n],
+  i: ['signed int', -(2n ** 31n), 2n ** 31n - 1n],
+  I: ['unsigned int', 0n, 2n ** 32n - 1n],
+  l: ['signed long', -(2n ** 63n), 2n ** 63n - 1n],
+  L: ['unsigned long', 0n, 2n ** 64n - 1n],
+  q: ['signed long long', -(2n ** 63n), 2n ** 63n - 1n],
+  Q: ['unsigned long long', 0n, 2n ** 64n - 1n],
+};
+
+/** An item of an array: of the typecode's type and, for integers, within its C type's range (RangeError, Python's OverflowError). */
+function arrayItem(typecode: string, value: unknown): unknown {
+  coerce(typecode, value);
+  const range = INTEGER_RANGES[typecode];
+  if (range) {
+    const [name, min, max] = range;
+    const v = BigInt(value as number | bigint);
+    if (v > max) throw new RangeError(`array('${typecode}'): ${String(value)} is greater than the maximum of a ${name} (${max})`);
+    if (v < min) throw new RangeError(`array('${typecode}'): ${String(value)} is less than the minimum of a ${name} (${min})`);
   }
   return value;
 }
@@ -325,8 +484,13 @@ export class ArrayReferent {
     readonly typecode: string,
     sequence: Iterable<unknown> | number,
   ) {
-    this.items = typeof sequence === 'number' ? new Array<number>(sequence).fill(0) : [...sequence];
-    for (const v of this.items) coerce(typecode, v);
+    if (typeof sequence === 'number') {
+      if (!Number.isInteger(sequence) || sequence < 0) throw new ValueError(`Array('${typecode}', n): the length must be a non-negative integer, got ${sequence}`);
+      this.items = new Array<number>(sequence).fill(0);
+    } else {
+      this.items = [...iterableItems(sequence, `Array('${typecode}', sequence)`)];
+    }
+    for (const v of this.items) arrayItem(typecode, v);
   }
   length(): number {
     return this.items.length;
@@ -335,11 +499,11 @@ export class ArrayReferent {
     return this.items[normalizeIndex(index, this.items.length, 'array')];
   }
   set(index: number, value: unknown): void {
-    this.items[normalizeIndex(index, this.items.length, 'array')] = coerce(this.typecode, value);
+    this.items[normalizeIndex(index, this.items.length, 'array')] = arrayItem(this.typecode, value);
   }
-  slice(start?: number | null, end?: number | null): unknown[] {
-    const n = this.items.length;
-    return this.items.slice(clampSlice(start, n, 0), clampSlice(end, n, n));
+  /** `a[start:stop:step]`. */
+  slice(start?: number | null, stop?: number | null, step?: number | null): unknown[] {
+    return sliceIndices(this.items.length, start, stop, step).map((i) => this.items[i]);
   }
   _getvalue(): unknown[] {
     return [...this.items];

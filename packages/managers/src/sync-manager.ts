@@ -38,10 +38,10 @@ import {
 
 /** A manager with the standard shared types; `await Manager()` makes a started one. */
 export class SyncManager extends BaseManager {
-  /** A shared list. */
-  declare list: <T = unknown>(items?: Iterable<T>) => Promise<ListProxy<T>>;
-  /** A shared dict: a Map, a plain object or `[key, value]` pairs to start from. */
-  declare dict: <K = unknown, V = unknown>(init?: DictInit | null) => Promise<DictProxy<K, V>>;
+  /** A shared list: from an iterable, or a list or dict proxy of this manager (a dict gives its keys). */
+  declare list: <T = unknown>(items?: Iterable<T> | ListProxy<T> | DictProxy<T, unknown>) => Promise<ListProxy<T>>;
+  /** A shared dict: a Map, a plain object, `[key, value]` pairs, or a dict proxy of this manager, to start from. */
+  declare dict: <K = unknown, V = unknown>(init?: DictInit | DictProxy<K, V> | null) => Promise<DictProxy<K, V>>;
   /** A shared namespace with the given attributes. */
   declare Namespace: (attrs?: Record<string, unknown>) => Promise<NamespaceProxy>;
   /** A shared value of a typecode (`'i'`, `'d'`, …; other strings hold anything). */
