@@ -99,6 +99,18 @@ export class ListJob<T> implements Job {
     this.#settle(false, error);
   }
 
+  /**
+   * The submission's signal aborted. `apply`: the call is cancelled unless a
+   * worker has it, in which case it runs on and its outcome stands. `map`:
+   * the chunks not yet handed out are cancelled and the result rejects with
+   * `reason` (the chunks workers have run on; their results are dropped).
+   */
+  abort(reason: unknown): void {
+    if (this.result.ready() || (this.#single && this.#next >= this.#chunks)) return;
+    this.#next = this.#chunks;
+    this.#settle(false, reason);
+  }
+
   #settle(ok: boolean, value: unknown): void {
     if (this.result[kSettle](ok, value)) this.#onSettled(this);
   }

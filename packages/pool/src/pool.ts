@@ -54,9 +54,11 @@ export interface MapOptions {
   /** Items per task; by default about four tasks per worker, as in Python. */
   chunksize?: number | null;
   /**
-   * Aborting it cancels the tasks not yet handed to a worker (short tasks are
-   * handed out a few at a time ahead of need; those already handed out still
-   * run, their results dropped); the result rejects with the signal's reason.
+   * Aborting it before the result is ready cancels the chunks not yet handed
+   * to a worker, and the result rejects at once with the signal's reason. The
+   * chunks already handed out (short tasks are handed out a few at a time
+   * ahead of need) run to their end in their workers, and their results are
+   * dropped. (To stop waiting without cancelling, pass a signal to `get()`.)
    */
   signal?: AbortSignal | null;
 }
@@ -66,7 +68,12 @@ export type MapAsyncOptions<T> = MapOptions & ResultCallbacks<T>;
 
 /** Options of `apply`. */
 export interface ApplyOptions {
-  /** Aborting it before the task is handed to a worker cancels it; the result rejects with the signal's reason. */
+  /**
+   * Aborting it before the task is handed to a worker cancels it: it never
+   * runs, and the result rejects with the signal's reason. Once a worker has
+   * it, aborting has no effect: the task runs on and its result (or error)
+   * stands. (To stop waiting without cancelling, pass a signal to `get()`.)
+   */
   signal?: AbortSignal | null;
 }
 
@@ -314,7 +321,7 @@ export class Pool implements AsyncDisposable {
       this.#jobs.add(job);
       this.#queue.push(job);
       if (signal) {
-        const onAbort = (): void => job.fail(signal.reason);
+        const onAbort = (): void => job.abort(signal.reason);
         signal.addEventListener('abort', onAbort, { once: true });
         void result.wait().then(() => signal.removeEventListener('abort', onAbort));
       }
