@@ -3,7 +3,7 @@
  * (`applyAsync`, `mapAsync`, `starmapAsync`), as Python's
  * `multiprocessing.pool.AsyncResult`.
  */
-import { normalizeTimeout, TimeoutError, ValueError, type Timeout } from '@mpjs/util';
+import { setLongTimeout, TimeoutError, ValueError, waitArguments, type AbortOptions, type Timeout, type TimeoutOptions } from '@mpjs/util';
 
 /** Settles an AsyncResult; internal to the pool. */
 export const kSettle = Symbol('mpjs.pool.settle');
@@ -23,6 +23,8 @@ export class AsyncResult<T> {
   /** Made only when someone waits before the outcome is known: most results are read once settled. */
   #done: Promise<void> | undefined;
   #resolveDone: (() => void) | undefined;
+  /** Waits with a timeout or a signal, called once settled (each removes itself when it gives up). */
+  #waiting: Set<() => void> | undefined;
   /** What `get()` returns while pending: one promise of the value, however many callers. */
   #pendingValue: Promise<T> | undefined;
   #resolveValue: ((value: T) => void) | undefined;
@@ -47,35 +49,71 @@ export class AsyncResult<T> {
     return this.#state === 'ok';
   }
 
-  /** Waits until the result is ready, or at most `timeout` ms; resolves either way. */
-  async wait(timeout?: Timeout): Promise<void> {
+  /**
+   * Waits until the result is ready, or at most `timeout` ms; resolves either
+   * way. The timeout may also be given in the options:
+   * `wait({ timeout, signal })`. Aborting `signal` rejects the wait with
+   * `signal.reason`; it stops only the wait, not the task.
+   */
+  async wait(timeout?: Timeout | TimeoutOptions, options?: AbortOptions): Promise<void> {
+    const { ms, signal } = waitArguments('AsyncResult.wait()', timeout, options);
+    if (signal?.aborted) throw signal.reason;
     if (this.#state !== 'pending') return;
-    const ms = normalizeTimeout(timeout);
-    if (ms === Infinity) return this.#settled();
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([this.#settled(), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
-    } finally {
-      clearTimeout(timer);
-    }
+    if (ms === Infinity && signal === undefined) return this.#settled();
+    await this.#waitSettled(ms, signal);
   }
 
   /**
    * The result once it arrives. Rejects with the task's own error (its class
    * and the worker's stack), or with TimeoutError if it is not ready within
-   * `timeout` ms.
+   * `timeout` ms (also `get({ timeout, signal })`). Aborting `signal` rejects
+   * with `signal.reason` and stops only this wait: the task goes on, and a
+   * later `get()` has its result.
    */
-  get(timeout?: Timeout): Promise<T> {
-    if (this.#state === 'pending' && (timeout === undefined || timeout === null)) {
+  get(timeout?: Timeout | TimeoutOptions, options?: AbortOptions): Promise<T> {
+    if (options === undefined && (timeout === undefined || timeout === null)) {
+      if (this.#state !== 'pending') return this.#outcome();
       return (this.#pendingValue ??= new Promise<T>((resolve, reject) => {
         this.#resolveValue = resolve;
         this.#rejectValue = reject;
       }));
     }
+    let ms: number;
+    let signal: AbortSignal | undefined;
+    try {
+      ({ ms, signal } = waitArguments('AsyncResult.get()', timeout, options));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.#state !== 'pending') return this.#outcome();
-    return this.wait(timeout).then(() => {
-      if (this.#state === 'pending') throw new TimeoutError(`the result was not ready within ${String(timeout)} ms`);
+    if (ms === Infinity && signal === undefined) return this.get();
+    return this.#waitSettled(ms, signal).then((settled) => {
+      if (!settled) throw new TimeoutError(`the result was not ready within ${ms} ms`);
       return this.#outcome();
+    });
+  }
+
+  /** True once settled, false after `ms`; rejects with the signal's reason if it aborts first. */
+  #waitSettled(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      const timer = setLongTimeout(() => finish(false), ms);
+      const onAbort = (): void => {
+        finish(null);
+        reject(signal!.reason);
+      };
+      const onSettled = (): void => finish(true);
+      const waiting = (this.#waiting ??= new Set());
+      // Each wait leaves no listener, timer or callback behind, however it ends (a signal may serve many
+      // waits, and a result polled with short timeouts must not collect one callback per poll).
+      const finish = (settled: boolean | null): void => {
+        timer.clear();
+        signal?.removeEventListener('abort', onAbort);
+        waiting.delete(onSettled);
+        if (settled !== null) resolve(settled);
+      };
+      waiting.add(onSettled);
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
@@ -93,6 +131,7 @@ export class AsyncResult<T> {
     this.#state = ok ? 'ok' : 'failed';
     this.#value = value;
     this.#resolveDone?.();
+    if (this.#waiting) for (const onSettled of [...this.#waiting]) onSettled();
     if (ok) this.#resolveValue?.(value as T);
     else this.#rejectValue?.(value);
     const callback = ok ? this.#callback : this.#errorCallback;

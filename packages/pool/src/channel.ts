@@ -20,7 +20,8 @@ export interface WorkerRunner {
   readonly exitcode: number | null;
   /** The uncaught error that ended a worker thread, when known. */
   readonly error?: unknown;
-  join(timeout?: number): Promise<void>;
+  /** Waits for the worker to end, at most `timeout` ms; rejects with `signal.reason` if it aborts first. */
+  join(timeout?: number, options?: { signal?: AbortSignal }): Promise<void>;
   terminate(): void;
   kill(): void;
 }

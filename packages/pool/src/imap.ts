@@ -4,7 +4,7 @@
  * and fewer than `highWater` chunks are waiting to be consumed, so an endless
  * input never fills memory.
  */
-import { normalizeTimeout, TimeoutError, type Timeout } from '@mpjs/util';
+import { setLongTimeout, TimeoutError, waitArguments, type AbortOptions, type Timeout, type TimeoutOptions } from '@mpjs/util';
 import type { Input } from './checks.js';
 import type { Job, Task } from './jobs.js';
 import type { TaskFunction } from './worker.js';
@@ -233,36 +233,59 @@ export class IMapIterator<T> implements AsyncIterableIterator<T> {
     this.job.notify = () => this.#pump();
   }
 
-  /** The next result: `{ value }`, `{ done: true }` at the end, or the task's error. */
-  next(timeout?: Timeout): Promise<IteratorResult<T>> {
+  /**
+   * The next result: `{ value }`, `{ done: true }` at the end, or the task's
+   * error. Rejects with TimeoutError when none is ready within `timeout` ms
+   * (also `next({ timeout, signal })`). Aborting `signal` rejects with
+   * `signal.reason` and stops only this wait: the result it would have had
+   * comes with the next call.
+   */
+  next(timeout?: Timeout | TimeoutOptions, options?: AbortOptions): Promise<IteratorResult<T>> {
+    let ms = Infinity;
+    let signal: AbortSignal | undefined;
+    if (timeout !== undefined || options !== undefined) {
+      try {
+        ({ ms, signal } = waitArguments('IMapIterator.next()', timeout, options));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      if (signal?.aborted) return Promise.reject(signal.reason);
+    }
     if (this.#waiters.length === 0 && this.job.queue.length > 0 && !this.job.cancelled) {
       // Fast path: a result is waiting.
       const entry = this.job.shift();
       return entry.ok ? Promise.resolve({ done: false, value: entry.value as T }) : Promise.reject(entry.value);
     }
-    const ms = timeout === undefined ? Infinity : normalizeTimeout(timeout);
     return new Promise<IteratorResult<T>>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
+      // Leaving the queue of waiters, a wait that gives up takes no result: the next call has it.
+      const giveUp = (error: unknown): void => {
+        const at = this.#waiters.indexOf(waiter);
+        if (at < 0) return;
+        this.#waiters.splice(at, 1);
+        cleanup();
+        reject(error);
+      };
+      const onAbort = (): void => giveUp(signal!.reason);
+      let timer: ReturnType<typeof setLongTimeout> | undefined;
+      const cleanup = (): void => {
+        timer?.clear();
+        signal?.removeEventListener('abort', onAbort);
+      };
       const waiter: Waiter = {
         resolve: (result) => {
-          clearTimeout(timer);
+          cleanup();
           resolve(result as IteratorResult<T>);
         },
         reject: (error) => {
-          clearTimeout(timer);
+          cleanup();
           reject(error);
         },
       };
       this.#waiters.push(waiter);
       this.#pump();
-      if (ms !== Infinity && this.#waiters.includes(waiter)) {
-        timer = setTimeout(() => {
-          const at = this.#waiters.indexOf(waiter);
-          if (at < 0) return;
-          this.#waiters.splice(at, 1);
-          reject(new TimeoutError(`no result was ready within ${ms} ms`));
-        }, ms);
-      }
+      if (!this.#waiters.includes(waiter)) return; // answered at once
+      if (ms !== Infinity) timer = setLongTimeout(() => giveUp(new TimeoutError(`no result was ready within ${ms} ms`)), ms);
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 

@@ -13,7 +13,7 @@
 import { constants as osConstants } from 'node:os';
 import { Process, cpuCount, forkserverLearn, type LauncherSource, type StartMethod } from '@mpjs/process';
 import { SerializationError, functionReference } from '@mpjs/serialization';
-import { ProcessError, ValueError, enqueueMicrotask, getLogger } from '@mpjs/util';
+import { ProcessError, ValueError, checkSignal, enqueueMicrotask, getLogger, type AbortOptions } from '@mpjs/util';
 import { AsyncResult, kSettle, type ResultCallbacks } from './async-result.js';
 import { ListJob, defaultChunksize, type Job, type Task } from './jobs.js';
 import { IMapIterator } from './imap.js';
@@ -120,7 +120,7 @@ interface Worker {
 }
 
 /** How `apply` splits its work: one call, its arguments spread, its value the result. */
-const ONE_CALL = Object.freeze({ chunksize: 1, star: true, single: true });
+const ONE_CALL = Object.freeze({ name: 'Pool.apply()', chunksize: 1, star: true, single: true });
 /** Options of a call given none (not a fresh object per call: round trips are many). */
 const NO_OPTIONS = Object.freeze({});
 
@@ -143,6 +143,17 @@ function describeExit(process: WorkerRunner): string {
     return `was killed by signal ${name ?? -code} (exit code ${code})`;
   }
   return `exited with exit code ${code}`;
+}
+
+/** The signal of `join(options)`, which takes no timeout. */
+function joinSignal(options: unknown): AbortSignal | undefined {
+  if (options === undefined || options === null) return undefined;
+  const timeout = typeof options === 'object' ? (options as { timeout?: unknown }).timeout : options;
+  if (timeout !== undefined) {
+    const ms = typeof timeout === 'number' ? timeout : 'ms';
+    throw new TypeError(`Pool.join() takes no timeout, as Python's does not; to stop waiting after a while, pass { signal: AbortSignal.timeout(${ms}) }`);
+  }
+  return checkSignal('Pool.join()', (options as AbortOptions).signal);
 }
 
 /** `TypeError: message`, for messages (duck-typed: the error may come from another realm). */
@@ -300,17 +311,17 @@ export class Pool implements AsyncDisposable {
     let chunksize = options.chunksize ?? defaultChunksize(items.length, this.#processes);
     if (items.length === 0) chunksize = 1;
     else checkChunksize(chunksize);
-    return this.#submitList(fn, calls, { chunksize, star, single: false }, options);
+    return this.#submitList(fn, calls, { name, chunksize, star, single: false }, options);
   }
 
   #submitList<R>(
     fn: TaskFunction,
     calls: unknown[],
-    how: { chunksize: number; star: boolean; single: boolean },
+    how: { name: string; chunksize: number; star: boolean; single: boolean },
     options: ApplyAsyncOptions<R>,
   ): AsyncResult<R> {
     this.#checkRunning();
-    const signal = options.signal ?? undefined;
+    const signal = checkSignal(how.name, options.signal);
     const result = new AsyncResult<R>(options);
     if (signal?.aborted) {
       result[kSettle](false, signal.reason);
@@ -745,16 +756,23 @@ export class Pool implements AsyncDisposable {
     await this.#joinAll();
   }
 
-  /** Waits for the worker processes to exit; call close() or terminate() first (otherwise ValueError). */
-  async join(): Promise<void> {
+  /**
+   * Waits for the worker processes to exit; call close() or terminate() first
+   * (otherwise ValueError). As Python's, it takes no timeout. Aborting
+   * `signal` rejects with `signal.reason` and stops only the wait: the
+   * workers finish their tasks, and a later `join()` waits for them again.
+   */
+  async join(options?: AbortOptions): Promise<void> {
+    const signal = joinSignal(options);
     if (this.#state === 'run') throw new ValueError('Pool is still running: call close() or terminate() before join()');
-    await this.#joinAll();
+    if (signal?.aborted) throw signal.reason;
+    await this.#joinAll(signal);
   }
 
-  async #joinAll(): Promise<void> {
+  async #joinAll(signal?: AbortSignal): Promise<void> {
     while (this.#unjoined.size > 0) {
       const workers = [...this.#unjoined];
-      await Promise.all(workers.map((w) => w.process.join()));
+      await Promise.all(workers.map((w) => w.process.join(undefined, signal ? { signal } : undefined)));
       for (const w of workers) {
         if (w.process.exitcode !== null) {
           if (this.#state === 'terminate') w.conn.close();

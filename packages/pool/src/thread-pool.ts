@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { MessageChannel, Worker as Thread, type WorkerOptions } from 'node:worker_threads';
 import { getExecArgv } from '@mpjs/process';
 import { defaultCodec } from '@mpjs/serialization';
-import { EOFError, normalizeTimeout } from '@mpjs/util';
+import { EOFError, normalizeTimeout, waitFor } from '@mpjs/util';
 import type { TaskChannel, WorkerLauncher, WorkerRunner } from './channel.js';
 import { poolOptions } from './checks.js';
 import { kLauncher, Pool, POOL_OPTION_NAMES, type PoolOptions } from './pool.js';
@@ -102,6 +102,9 @@ function startThread(code: string, options: Omit<WorkerOptions, 'execArgv'>): Th
   }
 }
 
+/** What a join's timeout rejects with, to tell it from an abort (a join that times out resolves). */
+const TIMED_OUT = Symbol('timed out');
+
 class ThreadRunner implements WorkerRunner, TaskChannel {
   readonly name: string;
   readonly #thread: Thread;
@@ -174,16 +177,15 @@ class ThreadRunner implements WorkerRunner, TaskChannel {
   }
 
   /** Waits for the thread to exit (at most `timeout` ms), keeping the program alive meanwhile. */
-  async join(timeout?: number): Promise<void> {
+  async join(timeout?: number, options: { signal?: AbortSignal } = {}): Promise<void> {
     const ms = normalizeTimeout(timeout);
     if (this.#exitcode !== null) return;
     const release = this.#hold();
-    let timer: NodeJS.Timeout | undefined;
     try {
-      if (ms === Infinity) await this.#exited;
-      else await Promise.race([this.#exited, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+      await waitFor(this.#exited, { timeout: ms, signal: options.signal, onTimeout: () => TIMED_OUT });
+    } catch (error) {
+      if (error !== TIMED_OUT) throw error;
     } finally {
-      clearTimeout(timer);
       release();
     }
   }
