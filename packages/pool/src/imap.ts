@@ -1,8 +1,9 @@
 /**
  * `imap` / `imapUnordered`: an async iterator over results that reads its
- * input lazily. A chunk is taken from the input only when a worker has room
- * and fewer than `highWater` chunks are waiting to be consumed, so an endless
- * input never fills memory.
+ * input lazily. While the pool runs, a chunk is taken from the input only
+ * when a worker has room and fewer than `highWater` chunks are waiting to be
+ * consumed, so an endless input never fills memory. Once the pool is closed,
+ * the rest of the input is read and its results wait for the consumer.
  */
 import { setLongTimeout, TimeoutError, waitArguments, type AbortOptions, type Timeout, type TimeoutOptions } from '@mpjs/util';
 import type { Input } from './checks.js';
@@ -58,6 +59,8 @@ class IMapJob implements Job {
   readonly queue: ChunkResults[] = [];
   failure: { error: unknown } | undefined;
   cancelled = false;
+  /** The pool was closed: the input is read to its end without waiting for the consumer. */
+  #draining = false;
   notify: () => void = () => undefined;
 
   constructor(fn: TaskFunction, input: Input, settings: IMapSettings) {
@@ -78,7 +81,7 @@ class IMapJob implements Job {
 
   take(): Task | undefined {
     if (this.exhausted) return undefined;
-    if (this.#taken - this.#released >= this.#settings.highWater) return undefined;
+    if (!this.#draining && this.#taken - this.#released >= this.#settings.highWater) return undefined;
     let calls: unknown[] | undefined;
     if (this.#sync) calls = this.#pullSync();
     else if (this.#prefetched) {
@@ -200,6 +203,18 @@ class IMapJob implements Job {
     this.notify();
   }
 
+  /**
+   * No more submissions (the pool was closed): read the rest of the input and
+   * keep its results for the consumer, so that the workers can finish and
+   * join() complete, as Python's imap allows (`it = pool.imap(…); pool.close();
+   * pool.join(); list(it)`). An endless input then keeps the pool busy until
+   * the iterator is returned.
+   */
+  drain(): void {
+    this.#draining = true;
+    this.#settings.wake();
+  }
+
   cancel(): void {
     if (this.cancelled) return;
     this.cancelled = true;
@@ -212,6 +227,7 @@ class IMapJob implements Job {
       // The input's own cleanup failed; nothing more to read from it anyway.
     }
     this.notify();
+    this.#settings.wake(); // a closed pool whose workers wait for nothing else now lets them go
   }
 }
 

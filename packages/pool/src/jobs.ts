@@ -25,6 +25,11 @@ export interface Job {
   chunkDone(index: number, ok: boolean, value: unknown): void;
   /** The whole job fails (the pool was terminated). */
   fail(error: unknown): void;
+  /**
+   * The pool was closed: no other submission will come, so a job that holds
+   * back its input (imap) hands out all of it now, for join() to complete.
+   */
+  drain?(): void;
 }
 
 /** Python's chunk size of `map`: about four chunks per worker. */

@@ -280,8 +280,10 @@ export class Pool implements AsyncDisposable {
   /**
    * Python's `imap`: an async iterator of `fn(item)` in input order. The
    * input (sync or async iterable, possibly endless) is read only as workers
-   * free up. `next(timeout)` rejects with TimeoutError when the next result
-   * is not ready in time.
+   * free up and results are consumed, until the pool is closed: then the rest
+   * of it is read, so that `join()` can complete (an endless input keeps it
+   * waiting until the iterator is returned). `next(timeout)` rejects with
+   * TimeoutError when the next result is not ready in time.
    */
   imap<T, R>(fn: (item: T) => R, iterable: Iterable<T> | AsyncIterable<T>, options: IMapOptions = {}): IMapIterator<Awaited<R>> {
     return this.#submitIMap(fn, iterable, 'Pool.imap()', options);
@@ -720,10 +722,17 @@ export class Pool implements AsyncDisposable {
 
   // ---- ending ----------------------------------------------------------------
 
-  /** Prevents more submissions; the workers exit once the tasks already submitted are done. */
+  /**
+   * Prevents more submissions; the workers exit once the tasks already
+   * submitted are done. An `imap` not read to its end then reads the rest of
+   * its input, and its results wait for the consumer, so that `join()` can
+   * complete before they are read (as in Python); with an endless input,
+   * `join()` waits until the iterator is returned.
+   */
   close(): void {
     if (this.#state !== 'run') return;
     this.#state = 'close';
+    for (const job of this.#jobs) job.drain?.();
     this.#stopIdleWorkers();
   }
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { range } from './helpers.js';
+import { pidAlive } from '@mpjs/test-utils';
 import { Pool, TimeoutError } from '../src/index.js';
 import { delayed, failOn13, sleepPid, slowSquare, square, TaskError } from './fixtures/tasks.js';
 
@@ -126,5 +127,73 @@ describe('imap and imapUnordered', () => {
     const pending = it.next().catch((e: unknown) => e);
     await other.terminate();
     expect(String(await pending)).toMatch(/terminated/);
+  });
+
+  test('close() then join() before the results are read (Python\'s pattern): the rest of the input is read and its results wait', async () => {
+    const other = new Pool(2);
+    try {
+      const it = other.imap(square, range(100));
+      async function* later(): AsyncGenerator<number> {
+        for (let i = 0; i < 30; i++) {
+          await new Promise((r) => setTimeout(r, 1));
+          yield i;
+        }
+      }
+      const unordered = other.imapUnordered(square, later(), { chunksize: 2 });
+      other.close();
+      const pids = other.pids;
+      const joined = await Promise.race([
+        other.join().then(() => 'joined'),
+        new Promise((r) => setTimeout(r, 10_000, 'join still waiting after 10 s')),
+      ]);
+      expect(joined).toBe('joined');
+      expect(pids.filter(pidAlive)).toEqual([]);
+      const out: number[] = [];
+      for await (const v of it) out.push(v);
+      expect(out).toEqual(range(100).map((x) => x * x));
+      const rest: number[] = [];
+      for await (const v of unordered) rest.push(v);
+      expect(rest.sort((a, b) => a - b)).toEqual(range(30).map((x) => x * x));
+    } finally {
+      await other.terminate();
+    }
+  });
+
+  test('after close(), an endless input keeps join() waiting (as in Python) until the iterator is returned', async () => {
+    const other = new Pool(1);
+    try {
+      let produced = 0;
+      function* endless(): Generator<number> {
+        for (let i = 0; ; i++) {
+          produced++;
+          yield i;
+        }
+      }
+      const it = other.imap(square, endless(), { chunksize: 50 });
+      expect(await it.next()).toEqual({ done: false, value: 0 });
+      other.close();
+      await expect(other.join({ signal: AbortSignal.timeout(300) })).rejects.toMatchObject({ name: 'TimeoutError' });
+      expect(produced).toBeGreaterThan(1 * 4 * 50 * 2); // read on past the limit of a running pool
+      await it.return();
+      await other.join({ signal: AbortSignal.timeout(10_000) });
+    } finally {
+      await other.terminate();
+    }
+    // An async input whose next item never comes: returned while the workers wait for it, it lets them go.
+    const waiting = new Pool(1);
+    try {
+      async function* stuck(): AsyncGenerator<number> {
+        yield 0;
+        await new Promise(() => undefined);
+      }
+      const it = waiting.imap(square, stuck());
+      expect(await it.next()).toEqual({ done: false, value: 0 });
+      waiting.close();
+      await new Promise((r) => setTimeout(r, 100));
+      await it.return();
+      await waiting.join({ signal: AbortSignal.timeout(10_000) });
+    } finally {
+      await waiting.terminate();
+    }
   });
 });
