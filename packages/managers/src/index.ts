@@ -4,7 +4,7 @@ export { SyncManager, Manager } from './sync-manager.js';
 export { Server, publicMethods } from './server.js';
 export type { Callable, ServerOptions, ServerRegistry, ServerTypeEntry } from './server.js';
 export { BaseProxy, makeProxyType, isAutoProxyType, buildProxy } from './proxy.js';
-export type { ProxyClass, ProxyOptions, ProxyFactory } from './proxy.js';
+export type { CallmethodOptions, ProxyClass, ProxyOptions, ProxyFactory } from './proxy.js';
 export {
   ListProxy,
   DictProxy,
@@ -20,6 +20,7 @@ export {
   QueueProxy,
   JoinableQueueProxy,
 } from './proxies.js';
+export type { ProxyAcquireOptions, ProxyQueueOptions, ProxyWaitOptions } from './proxies.js';
 export { SharedList, SharedDict, NamespaceReferent, ValueReferent, ArrayReferent } from './referents.js';
 export type { DictInit, SortOptions } from './referents.js';
 export {
@@ -33,11 +34,13 @@ export {
   QueueReferent,
   JoinableQueueReferent,
 } from './sync-referents.js';
+export type { ReferentWaitOptions } from './sync-referents.js';
 export { PoolProxy, AsyncResultProxy, IteratorProxy } from './pool-proxies.js';
 export type { PoolProxyApplyOptions, PoolProxyMapOptions } from './pool-proxies.js';
 export { PoolReferent, AsyncResultReferent, IteratorReferent, createPoolReferent } from './pool-referents.js';
 export { runManagerServer } from './server-process.js';
 export { KeyError } from './key-error.js';
+export { undeliveredSymbol } from './token.js';
 export { formatValue } from './format.js';
 export type { Token } from './token.js';
 export {

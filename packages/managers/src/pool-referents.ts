@@ -10,6 +10,11 @@ import { releaseSymbol, serverStopSymbol } from './token.js';
 
 type TaskFunction = (...args: never[]) => unknown;
 
+/** Not plain data: `_getvalue()` of its proxy is refused (Python's fails to pickle it). */
+function notCopyable(name: string): never {
+  throw new TypeError(`a ${name} held by a manager cannot be copied out of it (it is not plain data); use the methods of its proxy`);
+}
+
 /** Only `chunksize` is passed on: callbacks would run in the server, and the proxy never sends them. */
 function passedOptions(method: string, options: unknown): { chunksize?: number | null } {
   if (options === null || options === undefined) return {};
@@ -82,6 +87,10 @@ export class AsyncResultReferent<T = unknown> {
     return this.#result.toString();
   }
 
+  _getvalue(): never {
+    return notCopyable('AsyncResult');
+  }
+
   /** Freed by the server: the pool may go once nothing else holds it. */
   [releaseSymbol](): void {
     this.#lifetime?.release();
@@ -115,6 +124,10 @@ export class IteratorReferent<T = unknown> {
 
   toString(): string {
     return '<IMapIterator>';
+  }
+
+  _getvalue(): never {
+    return notCopyable('IMapIterator');
   }
 
   /** Freed by the server: nobody reads the results to come, so stop reading the input. */
@@ -195,6 +208,10 @@ export class PoolReferent {
 
   toString(): string {
     return this.#pool.toString();
+  }
+
+  _getvalue(): never {
+    return notCopyable('Pool');
   }
 
   /**

@@ -3,7 +3,7 @@
  * promise; the work happens in the manager's server.
  */
 import { hostname } from 'node:os';
-import type { Timeout } from '@mpjs/util';
+import { TimeoutError, type Timeout } from '@mpjs/util';
 import { BaseProxy, isProxyOf } from './proxy.js';
 import type { DictInit, SortOptions } from './referents.js';
 
@@ -337,24 +337,124 @@ export class ArrayProxy<T = number> extends BaseProxy {
   }
 }
 
-/** Proxy of `manager.Lock()` (Python's `AcquirerProxy`). Timeouts in milliseconds. */
+/** Options of a proxy's `acquire`, as a local Lock's: `{ block, timeout, signal }`. */
+export interface ProxyAcquireOptions {
+  /** Wait for the lock (default true); false tries once. */
+  block?: boolean;
+  /** Milliseconds to wait at most; `null`/omitted: no limit. */
+  timeout?: Timeout;
+  /** Aborting gives the call up: it rejects with `signal.reason` and acquires nothing. */
+  signal?: AbortSignal;
+}
+
+/** Options of a proxy's `wait` besides a positional timeout, as a local primitive's: `{ timeout, signal }`. */
+export interface ProxyWaitOptions {
+  /** Milliseconds, when not given as the first argument. */
+  timeout?: Timeout;
+  /** Aborting gives the wait up: it rejects with `signal.reason`. */
+  signal?: AbortSignal;
+}
+
+/** Options of a queue proxy's `put` and `get`, as a local Queue's: `{ block, timeout, signal }`. */
+export type ProxyQueueOptions = ProxyAcquireOptions;
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value);
+  return typeof value === 'object' || typeof value === 'function' ? typeof value : String(value);
+}
+
+function checkTimeout(fn: string, timeout: unknown): Timeout {
+  if (timeout === undefined || timeout === null) return null;
+  if (typeof timeout !== 'number' || Number.isNaN(timeout)) throw new TypeError(`${fn}: "timeout" must be a number of milliseconds or null, got ${describe(timeout)}`);
+  return timeout;
+}
+
+function checkSignal(fn: string, signal: unknown): AbortSignal | undefined {
+  if (signal === undefined || signal === null) return undefined;
+  if (!(signal instanceof AbortSignal)) throw new TypeError(`${fn}: "signal" must be an AbortSignal, got ${describe(signal)}`);
+  return signal;
+}
+
+/**
+ * `{ block, timeout, signal }`, or Python's positional `(block, timeout)`:
+ * what travels (`{ block, timeout }`) and the signal that stays here.
+ */
+function blockingOptions(fn: string, first: unknown, timeout: unknown): [{ block: boolean; timeout: Timeout }, AbortSignal | undefined] {
+  if (first !== null && typeof first === 'object') {
+    const o = first as ProxyAcquireOptions;
+    const block = o.block ?? true;
+    if (typeof block !== 'boolean') throw new TypeError(`${fn}: "block" must be a boolean, got ${describe(block)}`);
+    return [{ block, timeout: checkTimeout(fn, o.timeout) }, checkSignal(fn, o.signal)];
+  }
+  if (first !== undefined && typeof first !== 'boolean') {
+    throw new TypeError(`${fn}: pass options such as { block: false } or { timeout: 100 }, or (block, timeout); got ${describe(first)}`);
+  }
+  return [{ block: first ?? true, timeout: checkTimeout(fn, timeout) }, undefined];
+}
+
+/** The `(timeout?, { timeout, signal }?)` pair of a `wait`. */
+function waitOptions(fn: string, timeout: unknown, options: unknown): [Timeout | undefined, AbortSignal | undefined] {
+  let o: ProxyWaitOptions;
+  let t: unknown;
+  if (timeout !== null && typeof timeout === 'object') {
+    o = timeout as ProxyWaitOptions;
+    t = o.timeout;
+  } else {
+    if (options !== undefined && options !== null && typeof options !== 'object') {
+      throw new TypeError(`${fn}: options must be an object such as { signal }, got ${describe(options)}`);
+    }
+    o = (options ?? {}) as ProxyWaitOptions;
+    t = timeout ?? o.timeout;
+  }
+  return [t === undefined ? undefined : checkTimeout(fn, t), checkSignal(fn, o.signal)];
+}
+
+/** Runs `send`; a TypeError of the arguments rejects instead of throwing. */
+function attempt<R>(send: () => Promise<R>): Promise<R> {
+  try {
+    return send();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/**
+ * Proxy of `manager.Lock()` (Python's `AcquirerProxy`). `acquire` takes a
+ * local Lock's options, `{ block, timeout, signal }` (timeouts in
+ * milliseconds), or Python's positional `(block, timeout)`. Aborting the
+ * signal rejects with its reason; the server then acquires nothing for this
+ * call (if it had acquired already, the call resolves true: it took effect).
+ */
 export class AcquirerProxy extends BaseProxy {
   static override readonly _exposed_: readonly string[] = ['acquire', 'release', 'locked'];
+  /** What calls pass as the calling process, for locks owned per process. */
+  protected get owner(): Record<string, string> {
+    return {};
+  }
   /** Whether calls pass the calling process as lock owner (re-entrant locks). */
   protected get ownerArgs(): unknown[] {
     return [];
   }
-  /** `acquire(blocking = true, timeout = null)`: resolves true when acquired. */
-  acquire(blocking = true, timeout: Timeout = null): Promise<boolean> {
-    return this._callmethod('acquire', [blocking, timeout, ...this.ownerArgs]) as Promise<boolean>;
+  /** `acquire({ block, timeout, signal })`: resolves true when acquired, false when not (no wait, or the timeout passed). */
+  acquire(options?: ProxyAcquireOptions): Promise<boolean>;
+  /** `acquire(block, timeout)`, Python's positional form. */
+  acquire(block: boolean, timeout?: Timeout): Promise<boolean>;
+  acquire(options?: ProxyAcquireOptions | boolean, timeout?: Timeout): Promise<boolean> {
+    return attempt(() => {
+      const [kwds, signal] = blockingOptions(`${this.constructor.name}.acquire()`, options, timeout);
+      return this._callmethod('acquire', [], { ...kwds, ...this.owner }, { waits: true, signal }) as Promise<boolean>;
+    });
   }
   /** Releases the lock. */
   release(): Promise<void> {
     return this._callmethod('release', this.ownerArgs) as Promise<void>;
   }
-  /** Runs `fn` holding the lock (Python's `with lock:`). */
-  async withLock<R>(fn: () => R | Promise<R>): Promise<R> {
-    await this.acquire();
+  /** Runs `fn` holding the lock (Python's `with lock:`); `options` as `acquire`'s. */
+  async withLock<R>(fn: () => R | Promise<R>, options?: Omit<ProxyAcquireOptions, 'block'>): Promise<R> {
+    if (!(await this.acquire({ ...options, block: true }))) {
+      throw new TimeoutError(`${this.constructor.name}.withLock(): the lock was not acquired within ${String(options?.timeout)} ms`);
+    }
     try {
       return await fn();
     } finally {
@@ -366,6 +466,9 @@ export class AcquirerProxy extends BaseProxy {
 /** Proxy of `manager.RLock()`: re-entrant per process. */
 export class RLockProxy extends AcquirerProxy {
   static override readonly _exposed_: readonly string[] = ['acquire', 'release'];
+  protected override get owner(): Record<string, string> {
+    return { owner: OWNER };
+  }
   protected override get ownerArgs(): unknown[] {
     return [OWNER];
   }
@@ -380,12 +483,23 @@ export class SemaphoreProxy extends AcquirerProxy {
   }
 }
 
-/** Proxy of `manager.Condition()`. */
+/**
+ * Proxy of `manager.Condition(lock?)`: over its own re-entrant lock, or the
+ * Lock or RLock proxy of the same manager it was made with.
+ */
 export class ConditionProxy extends RLockProxy {
   static override readonly _exposed_: readonly string[] = ['acquire', 'release', 'wait', 'notify', 'notifyAll'];
-  /** Releases the lock, waits for a notification (or the timeout), re-acquires; resolves false on timeout. */
-  wait(timeout: Timeout = null): Promise<boolean> {
-    return this._callmethod('wait', [timeout, OWNER]) as Promise<boolean>;
+  /**
+   * Releases the lock, waits for a notification (or `timeout` ms), takes the
+   * lock back; resolves false on timeout. `wait(timeout?, { signal })` or
+   * `wait({ timeout, signal })`; aborting rejects with the signal's reason
+   * (the lock is taken back first, as a local Condition does).
+   */
+  wait(timeout?: Timeout | ProxyWaitOptions, options?: ProxyWaitOptions): Promise<boolean> {
+    return attempt(() => {
+      const [ms, signal] = waitOptions('Condition.wait()', timeout, options);
+      return this._callmethod('wait', [ms ?? null], { owner: OWNER }, { waits: true, signal }) as Promise<boolean>;
+    });
   }
   /** Wakes up to `n` waiters (the lock must be held). */
   notify(n = 1): Promise<void> {
@@ -396,13 +510,15 @@ export class ConditionProxy extends RLockProxy {
     return this._callmethod('notifyAll', [OWNER]) as Promise<void>;
   }
   /** Waits until `predicate()` is truthy (checked here, between waits); resolves with its last value. */
-  async waitFor<R>(predicate: () => R | Promise<R>, timeout: Timeout = null): Promise<R> {
-    const end = timeout === null || timeout === undefined ? Infinity : performance.now() + timeout;
+  async waitFor<R>(predicate: () => R | Promise<R>, timeout?: Timeout | ProxyWaitOptions, options?: ProxyWaitOptions): Promise<R> {
+    if (typeof predicate !== 'function') throw new TypeError('Condition.waitFor(): "predicate" must be a function');
+    const [ms, signal] = waitOptions('Condition.waitFor()', timeout, options);
+    const end = ms === undefined || ms === null ? Infinity : performance.now() + ms;
     let result = await predicate();
     while (!result) {
       const left = end - performance.now();
       if (left <= 0) break;
-      await this.wait(end === Infinity ? null : left);
+      await this.wait(end === Infinity ? null : left, { signal });
       result = await predicate();
     }
     return result;
@@ -424,18 +540,28 @@ export class EventProxy extends BaseProxy {
   clear(): Promise<void> {
     return this._callmethod('clear') as Promise<void>;
   }
-  /** Waits for the flag; resolves with it (false after a timeout). */
-  wait(timeout: Timeout = null): Promise<boolean> {
-    return this._callmethod('wait', [timeout]) as Promise<boolean>;
+  /** Waits for the flag; resolves with it (false after `timeout` ms). `wait(timeout?, { signal })` or `wait({ timeout, signal })`. */
+  wait(timeout?: Timeout | ProxyWaitOptions, options?: ProxyWaitOptions): Promise<boolean> {
+    return attempt(() => {
+      const [ms, signal] = waitOptions('Event.wait()', timeout, options);
+      return this._callmethod('wait', [ms ?? null], {}, { waits: true, signal }) as Promise<boolean>;
+    });
   }
 }
 
 /** Proxy of `manager.Barrier(parties, action?, timeout?)`. */
 export class BarrierProxy extends BaseProxy {
   static override readonly _exposed_: readonly string[] = ['wait', 'abort', 'reset', 'nWaiting', 'broken', 'getParties'];
-  /** Waits for all parties; resolves with this caller's index (BrokenBarrierError when broken). */
-  wait(timeout?: Timeout): Promise<number> {
-    return this._callmethod('wait', timeout === undefined ? [] : [timeout]) as Promise<number>;
+  /**
+   * Waits for all parties; resolves with this caller's index (BrokenBarrierError
+   * when broken). Without a timeout, the barrier's own. `wait(timeout?, { signal })`
+   * or `wait({ timeout, signal })`; a timeout or an abort breaks the barrier, as a local Barrier's does.
+   */
+  wait(timeout?: Timeout | ProxyWaitOptions, options?: ProxyWaitOptions): Promise<number> {
+    return attempt(() => {
+      const [ms, signal] = waitOptions('Barrier.wait()', timeout, options);
+      return this._callmethod('wait', [ms ?? null], {}, { waits: true, signal }) as Promise<number>;
+    });
   }
   /** Breaks the barrier. */
   abort(): Promise<void> {
@@ -459,22 +585,42 @@ export class BarrierProxy extends BaseProxy {
   }
 }
 
-/** Proxy of `manager.Queue(maxsize)` (Python's `queue.Queue` through a manager). */
+const QUEUE_METHODS = ['put', 'get', 'putNowait', 'getNowait', 'qsize', 'empty', 'full', 'taskDone', 'join'] as const;
+
+/**
+ * Proxy of `manager.Queue(maxsize)`: Python's `queue.Queue` through a
+ * manager, with `taskDone()` and `join()` as it has. `put` and `get` take a
+ * local Queue's options, `{ block, timeout, signal }`, or Python's
+ * positional `(block, timeout)`. A `get` given up through its signal takes
+ * no item: the next `get` receives it.
+ */
 export class QueueProxy<T = unknown> extends BaseProxy {
-  static override readonly _exposed_: readonly string[] = ['put', 'get', 'putNowait', 'getNowait', 'qsize', 'empty', 'full'];
-  /** Puts an item; with `block` false or after `timeout` ms on a full queue, rejects with `Full`. */
-  put(item: T, block = true, timeout: Timeout = null): Promise<void> {
-    return this._callmethod('put', [item, block, timeout]) as Promise<void>;
+  static override readonly _exposed_: readonly string[] = QUEUE_METHODS;
+  /** Puts an item; with `block` false, or after `timeout` ms on a full queue, rejects with `Full`. */
+  put(item: T, options?: ProxyQueueOptions): Promise<void>;
+  /** `put(item, block, timeout)`, Python's positional form. */
+  put(item: T, block: boolean, timeout?: Timeout): Promise<void>;
+  put(item: T, options?: ProxyQueueOptions | boolean, timeout?: Timeout): Promise<void> {
+    return attempt(() => {
+      const [kwds, signal] = blockingOptions('Queue.put()', options, timeout);
+      return this._callmethod('put', [item], kwds, { waits: true, signal }) as Promise<void>;
+    });
   }
-  /** Takes an item; with `block` false or after `timeout` ms on an empty queue, rejects with `Empty`. */
-  get(block = true, timeout: Timeout = null): Promise<T> {
-    return this._callmethod('get', [block, timeout]) as Promise<T>;
+  /** Takes an item; with `block` false, or after `timeout` ms on an empty queue, rejects with `Empty`. */
+  get(options?: ProxyQueueOptions): Promise<T>;
+  /** `get(block, timeout)`, Python's positional form. */
+  get(block: boolean, timeout?: Timeout): Promise<T>;
+  get(options?: ProxyQueueOptions | boolean, timeout?: Timeout): Promise<T> {
+    return attempt(() => {
+      const [kwds, signal] = blockingOptions('Queue.get()', options, timeout);
+      return this._callmethod('get', [], kwds, { waits: true, signal }) as Promise<T>;
+    });
   }
-  /** `put(item, false)`. */
+  /** `put(item, { block: false })`. */
   putNowait(item: T): Promise<void> {
     return this._callmethod('putNowait', [item]) as Promise<void>;
   }
-  /** `get(false)`. */
+  /** `get({ block: false })`. */
   getNowait(): Promise<T> {
     return this._callmethod('getNowait') as Promise<T>;
   }
@@ -490,17 +636,18 @@ export class QueueProxy<T = unknown> extends BaseProxy {
   full(): Promise<boolean> {
     return this._callmethod('full') as Promise<boolean>;
   }
-}
-
-/** Proxy of `manager.JoinableQueue(maxsize)`. */
-export class JoinableQueueProxy<T = unknown> extends QueueProxy<T> {
-  static override readonly _exposed_: readonly string[] = [...QueueProxy._exposed_, 'taskDone', 'join'];
-  /** Marks one fetched item as processed. */
+  /** Marks one fetched item as processed (ValueError when called more often than items were put). */
   taskDone(): Promise<void> {
     return this._callmethod('taskDone') as Promise<void>;
   }
-  /** Waits until every item put has been marked done. */
-  join(): Promise<void> {
-    return this._callmethod('join') as Promise<void>;
+  /** Waits until every item put has been marked done; `{ signal }` gives the wait up. */
+  join(options?: { signal?: AbortSignal }): Promise<void> {
+    return attempt(() => {
+      const signal = checkSignal('Queue.join()', options?.signal);
+      return this._callmethod('join', [], {}, { waits: true, signal }) as Promise<void>;
+    });
   }
 }
+
+/** Proxy of `manager.JoinableQueue(maxsize)` (the same as a manager's Queue, as in Python). */
+export class JoinableQueueProxy<T = unknown> extends QueueProxy<T> {}

@@ -9,7 +9,7 @@ import { defaultCodec, decodeWhenReady } from '@mpjs/serialization';
 import { AuthenticationError, EOFError, ProtocolError, getLogger } from '@mpjs/util';
 import { CANCEL, callOf, frame, type ReplyKind, type Request } from './dispatch.js';
 import { formatValue } from './format.js';
-import { addressKey, releaseSymbol, serverStopSymbol, undeliveredSymbol } from './token.js';
+import { addressKey, callerGoneReason, releaseSymbol, serverStopSymbol, undeliveredSymbol } from './token.js';
 
 /** A function or class the server calls to make a shared object. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -286,7 +286,7 @@ export class Server {
     if (!active) return;
     for (const entry of active.values()) {
       entry.cancelled = true;
-      entry.controller?.abort(new DOMException('the caller of this manager call went away', 'AbortError'));
+      entry.controller?.abort(callerGoneReason());
     }
     active.clear();
   }
@@ -327,11 +327,14 @@ export class Server {
     }
   }
 
-  /** Sends a reply; false when it could not be delivered (the connection is gone, or the value cannot travel). */
+  /**
+   * Sends a reply; false when the caller is gone (the connection failed). A
+   * value that cannot travel is answered with `#TRACEBACK` instead, which
+   * counts as delivered: the caller learns what went wrong.
+   */
   #send(connection: Connection, call: number, kind: ReplyKind, value: unknown): boolean {
     if (connection.closed) return false;
     let body: Uint8Array;
-    let delivered = true;
     try {
       const context = { handles: [] };
       body = defaultCodec.encode([kind, value], context);
@@ -343,7 +346,6 @@ export class Server {
       }
     } catch (error) {
       body = defaultCodec.encode(['#TRACEBACK', `cannot send the result: ${stackOf(error)}`]);
-      delivered = false;
     }
     try {
       connection.sendBytes(frame(call, body));
@@ -351,7 +353,7 @@ export class Server {
       this.#dropConnection(connection);
       return false;
     }
-    return delivered;
+    return true;
   }
 
   async #handle(request: unknown, entry: ActiveCall): Promise<Outcome> {

@@ -4,8 +4,9 @@
  * Pool).
  */
 import type { PoolOptions } from '@mpjs/pool';
-import type { Timeout } from '@mpjs/util';
+import { ValueError, type Timeout } from '@mpjs/util';
 import { BaseManager, type ManagerOptions } from './base-manager.js';
+import { BaseProxy, isProxyOf } from './proxy.js';
 import {
   AcquirerProxy,
   ArrayProxy,
@@ -56,8 +57,11 @@ export class SyncManager extends BaseManager {
   declare Semaphore: (value?: number) => Promise<SemaphoreProxy>;
   /** A bounded semaphore (releasing past the initial value is a ValueError). */
   declare BoundedSemaphore: (value?: number) => Promise<SemaphoreProxy>;
-  /** A condition variable (with its own re-entrant lock). */
-  declare Condition: () => Promise<ConditionProxy>;
+  /**
+   * A condition variable: over its own re-entrant lock, or over `lock`, a
+   * Lock or RLock proxy of this manager (Python's `Condition(lock)`).
+   */
+  declare Condition: (lock?: AcquirerProxy | RLockProxy | null) => Promise<ConditionProxy>;
   /** An event. */
   declare Event: () => Promise<EventProxy>;
   /** A barrier; `action` must be an exported function (it runs in the server). */
@@ -92,6 +96,72 @@ SyncManager.register('Pool', createPoolReferent, { proxytype: PoolProxy });
 // Types returned by the pool's methods, made only through it.
 SyncManager.register('AsyncResult', null, { proxytype: AsyncResultProxy, createMethod: false });
 SyncManager.register('Iterator', null, { proxytype: IteratorProxy, createMethod: false });
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value);
+  return typeof value === 'object' || typeof value === 'function' ? typeof value : String(value);
+}
+
+function checkMaxsize(typeid: string, maxsize: unknown): void {
+  if (maxsize !== undefined && !Number.isInteger(maxsize)) {
+    throw new TypeError(`${typeid}(maxsize): maxsize must be an integer (0 or less: unbounded), got ${describe(maxsize)}`);
+  }
+}
+
+function checkSemaphoreValue(typeid: string, value: unknown): void {
+  if (value === undefined) return;
+  if (!Number.isInteger(value)) throw new TypeError(`${typeid}(value): value must be an integer, got ${describe(value)}`);
+  if ((value as number) < 0) throw new ValueError(`${typeid}(value): value must be 0 or more, got ${String(value)}`);
+}
+
+/**
+ * Arguments checked in the caller, before anything is sent: a mistake is a
+ * TypeError or ValueError thrown here rather than the server's RemoteError.
+ */
+const checks: Record<string, (this: SyncManager, ...args: unknown[]) => void> = {
+  Queue: (maxsize) => checkMaxsize('Queue', maxsize),
+  JoinableQueue: (maxsize) => checkMaxsize('JoinableQueue', maxsize),
+  Semaphore: (value) => checkSemaphoreValue('Semaphore', value),
+  BoundedSemaphore: (value) => checkSemaphoreValue('BoundedSemaphore', value),
+  Barrier(parties, action, timeout) {
+    if (!Number.isInteger(parties)) throw new TypeError(`Barrier(parties): parties must be an integer, got ${describe(parties)}`);
+    if ((parties as number) < 1) throw new ValueError(`Barrier(parties): parties must be 1 or more, got ${String(parties)}`);
+    if (action !== undefined && action !== null && typeof action !== 'function') {
+      throw new TypeError(`Barrier(parties, action): action must be an exported function or null, got ${describe(action)}`);
+    }
+    if (timeout !== undefined && timeout !== null && (typeof timeout !== 'number' || Number.isNaN(timeout))) {
+      throw new TypeError(`Barrier(parties, action, timeout): timeout must be a number of milliseconds or null, got ${describe(timeout)}`);
+    }
+  },
+  Condition(lock) {
+    if (lock === undefined || lock === null) return;
+    const isLock = lock instanceof AcquirerProxy && !(lock instanceof SemaphoreProxy) && !(lock instanceof ConditionProxy);
+    if (!isLock || this.address === null || !isProxyOf(lock, this.address)) {
+      throw new TypeError(
+        `Condition(lock): lock must be a Lock or RLock proxy of this manager (await manager.Lock() or manager.RLock()), got ${
+          lock instanceof BaseProxy ? String(lock) : describe(lock)
+        }`,
+      );
+    }
+  },
+};
+
+for (const [typeid, check] of Object.entries(checks)) {
+  const create = (SyncManager.prototype as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[typeid]!;
+  Object.defineProperty(SyncManager.prototype, typeid, {
+    value(this: SyncManager, ...args: unknown[]): Promise<unknown> {
+      try {
+        check.apply(this, args);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return create.apply(this, args);
+    },
+    writable: true,
+    configurable: true,
+  });
+}
 
 /** Starts a `SyncManager` (a server process) and resolves with it (Python's `multiprocessing.Manager()`). */
 export async function Manager(options: ManagerOptions = {}): Promise<SyncManager> {

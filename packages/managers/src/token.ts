@@ -33,3 +33,17 @@ export const serverStopSymbol: unique symbol = Symbol.for('mpjs.managers.serverS
  * released).
  */
 export const undeliveredSymbol: unique symbol = Symbol.for('mpjs.managers.undelivered') as never;
+
+const kGone = Symbol.for('mpjs.managers.callerGone');
+
+/** The reason a server aborts the waits of a caller whose connection closed. */
+export function callerGoneReason(): Error {
+  const reason = new DOMException('the caller of this manager call went away', 'AbortError');
+  Object.defineProperty(reason, kGone, { value: true });
+  return reason;
+}
+
+/** Whether `signal` was aborted because its caller went away (not merely gave up). */
+export function callerGone(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true && (signal.reason as { [kGone]?: boolean } | null)?.[kGone] === true;
+}
