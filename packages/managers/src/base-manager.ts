@@ -67,6 +67,77 @@ function removeSocket(requested: Address | null, bound: Address): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' || typeof value === 'function' ? `a ${typeof value}` : `${typeof value} ${String(value)}`;
+}
+
+function checkKnown(what: string, options: object, known: readonly string[]): void {
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) throw new TypeError(`${what}: unknown option '${key}'; the options are ${known.join(', ')}`);
+  }
+}
+
+const REGISTER_OPTIONS = ['proxytype', 'exposed', 'methodToTypeid', 'createMethod'] as const;
+
+/** Checks `register()`'s options, so a mistake fails here rather than in the server or at the first call. */
+function checkRegisterOptions(typeid: string, options: unknown): asserts options is RegisterOptions {
+  const what = `register('${typeid}', callable, options)`;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`${what}: options must be an object such as { proxytype, exposed }, got ${describe(options)}`);
+  }
+  checkKnown(what, options, REGISTER_OPTIONS);
+  const o = options as RegisterOptions;
+  if (o.proxytype !== undefined && o.proxytype !== null && !(typeof o.proxytype === 'function' && o.proxytype.prototype instanceof BaseProxy)) {
+    throw new TypeError(`${what}: proxytype must be a subclass of BaseProxy (or null), got ${describe(o.proxytype)}`);
+  }
+  if (o.exposed !== undefined && o.exposed !== null && (!Array.isArray(o.exposed) || !o.exposed.every((name) => typeof name === 'string' && name.length > 0))) {
+    throw new TypeError(`${what}: exposed must be an array of method names such as ['add'], got ${describe(o.exposed)}`);
+  }
+  const mtt = o.methodToTypeid;
+  if (mtt !== undefined && mtt !== null && (typeof mtt !== 'object' || Array.isArray(mtt) || !Object.values(mtt).every((t) => typeof t === 'string'))) {
+    throw new TypeError(`${what}: methodToTypeid must map method names to type ids, such as { child: 'Counter' }, got ${describe(mtt)}`);
+  }
+  if (o.createMethod !== undefined && typeof o.createMethod !== 'boolean') {
+    throw new TypeError(`${what}: createMethod must be a boolean, got ${describe(o.createMethod)}`);
+  }
+}
+
+const MANAGER_OPTIONS = ['address', 'authkey', 'ctx', 'shutdownTimeout'] as const;
+
+/** Checks a manager's options, so a mistake fails at construction rather than in the server process. */
+function checkManagerOptions(name: string, options: unknown): asserts options is ManagerOptions {
+  const what = `new ${name}(options)`;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`${what}: options must be an object such as { address, authkey }, got ${describe(options)}`);
+  }
+  checkKnown(what, options, MANAGER_OPTIONS);
+  const o = options as ManagerOptions;
+  const address = o.address;
+  if (address !== undefined && address !== null) {
+    const inet = Array.isArray(address) && address.length === 2 && typeof address[0] === 'string' && Number.isInteger(address[1]);
+    if (!inet && !(typeof address === 'string' && address.length > 0)) {
+      throw new TypeError(`${what}: address must be a socket path or ['host', port], such as ['127.0.0.1', 50000], got ${describe(address)}`);
+    }
+  }
+  const key = o.authkey;
+  if (key !== undefined && key !== null && typeof key !== 'string' && !(key instanceof Uint8Array)) {
+    throw new TypeError(`${what}: authkey must be a string or a Buffer, got ${describe(key)}`);
+  }
+  if (o.ctx !== undefined && o.ctx !== null && typeof (o.ctx as Partial<BaseContext>).Process !== 'function') {
+    throw new TypeError(`${what}: ctx must be a context such as getContext('spawn'), got ${describe(o.ctx)}`);
+  }
+  const timeout = o.shutdownTimeout;
+  if (timeout !== undefined) {
+    if (typeof timeout !== 'number' || Number.isNaN(timeout)) {
+      throw new TypeError(`${what}: shutdownTimeout must be a number of milliseconds, got ${describe(timeout)}`);
+    }
+    if (timeout < 0) throw new ValueError(`${what}: shutdownTimeout must be 0 or more milliseconds, got ${timeout}`);
+  }
+}
+
 function toBuffer(key: Authkey): Buffer {
   return typeof key === 'string' ? Buffer.from(key) : Buffer.from(key);
 }
@@ -86,8 +157,12 @@ export class BaseManager implements ProxyFactory, AsyncDisposable {
    * `typeid` is added to the class unless `createMethod` is false.
    */
   static register(typeid: string, callable: Callable | null = null, options: RegisterOptions = {}): void {
-    if (typeof typeid !== 'string' || typeid.length === 0) throw new TypeError('register(): typeid must be a non-empty string');
-    if (callable !== null && typeof callable !== 'function') throw new TypeError(`register('${typeid}'): callable must be a function or a class`);
+    if (typeof typeid !== 'string' || typeid.length === 0) throw new TypeError(`register(): typeid must be a non-empty string, got ${describe(typeid)}`);
+    if (callable !== null && callable !== undefined && typeof callable !== 'function') {
+      throw new TypeError(`register('${typeid}'): callable must be a function or a class (or null), got ${describe(callable)}`);
+    }
+    callable ??= null;
+    checkRegisterOptions(typeid, options);
     if (!Object.hasOwn(this, '_registry')) this._registry = new Map(this._registry);
     const proxytype = options.proxytype ?? null;
     const exposed = options.exposed ?? proxytype?._exposed_ ?? null;
@@ -115,7 +190,7 @@ export class BaseManager implements ProxyFactory, AsyncDisposable {
   #boundAddress: Address | null = null;
 
   constructor(options: ManagerOptions = {}) {
-    if (options === null || typeof options !== 'object') throw new TypeError('new BaseManager() takes an options object: { address, authkey }');
+    checkManagerOptions(this.constructor.name, options);
     this.#address = options.address ?? null;
     this.#authkey = options.authkey !== undefined && options.authkey !== null ? toBuffer(options.authkey) : Buffer.from(currentProcess().authkey);
     this.#ctx = options.ctx ?? null;

@@ -6,7 +6,7 @@
 import { inspect } from 'node:util';
 import { Listener, type Address, type Connection } from '@mpjs/connection';
 import { defaultCodec, decodeWhenReady } from '@mpjs/serialization';
-import { AuthenticationError, EOFError, ProtocolError, getLogger } from '@mpjs/util';
+import { AuthenticationError, EOFError, ProtocolError, getLogger, randomBytes } from '@mpjs/util';
 import { CANCEL, callOf, frame, type ReplyKind, type Request } from './dispatch.js';
 import { formatValue } from './format.js';
 import { addressKey, callerGoneReason, releaseSymbol, serverStopSymbol, undeliveredSymbol } from './token.js';
@@ -72,6 +72,16 @@ function isClass(fn: Callable): boolean {
   return /^class[\s{]/.test(Function.prototype.toString.call(fn));
 }
 
+/**
+ * The address a server listens on when none is given: on Linux an abstract
+ * AF_UNIX name (a leading NUL: nothing on disk, so nothing is left behind
+ * whichever way the server ends, as CPython's forkserver does), elsewhere
+ * a fresh socket path chosen by the Listener.
+ */
+function defaultAddress(): Address | undefined {
+  return process.platform === 'linux' ? `\0mpjs-manager-${process.pid}-${randomBytes(8).toString('hex')}` : undefined;
+}
+
 /** How long a proxy sent by its own server is kept alive, so the receiver's incref finds its object (ms). */
 const RETAIN_SENT_MS = 5000;
 
@@ -123,7 +133,7 @@ export class Server {
 
   constructor(registry: ServerRegistry, options: ServerOptions) {
     this.#registry = registry;
-    const address = options.address ?? undefined;
+    const address = options.address ?? defaultAddress();
     this.#listener = new Listener({ address, authkey: options.authkey, backlog: 64 });
   }
 
@@ -520,7 +530,7 @@ export class Server {
     // Here the server releases them when it made the object and held it alone;
     // an object that lives on elsewhere (returned by a registered function or a
     // method) keeps its proxies until they are garbage-collected.
-    releaseNested(held.obj, new Set());
+    if (held.owned) releaseNested(held.obj, new Set());
   }
 }
 

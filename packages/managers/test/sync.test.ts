@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Process, activeChildren } from '@mpjs/process';
 import { eventually } from '@mpjs/test-utils';
 import { marker, processesWith } from './helpers.js';
-import { Manager, QueueProxy, RemoteError, ValueError, type SyncManager } from '../src/index.js';
+import { BaseManager, Manager, QueueProxy, RemoteError, SyncManager, ValueError } from '../src/index.js';
+import { MathsClass } from './fixtures/maths.js';
 import { waitForReady } from './fixtures/proxy-tasks.js';
 
 let manager: SyncManager;
@@ -116,5 +117,42 @@ describe('what cannot be copied, and bad arguments', () => {
     const before = await manager._numberOfObjects();
     await manager.Queue('y' as unknown as number).catch(() => undefined);
     expect(await manager._numberOfObjects()).toBe(before);
+  });
+});
+
+describe('failures in the server and mistakes of the caller', () => {
+  it('a failure creating an object arrives as RemoteError with the server stack', async () => {
+    const error = await manager.list(5 as unknown as number[]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RemoteError);
+    expect((error as RemoteError).message).toMatch(/list\(items\) must be an iterable/);
+    expect((error as RemoteError).remoteStack).toMatch(/TypeError: list\(items\)[\s\S]*\n\s+at /);
+    const unknown = await manager.create('Nope').catch((e: unknown) => e);
+    expect(unknown).toBeInstanceOf(RemoteError);
+    expect((unknown as Error).message).toMatch(/no type id 'Nope'/);
+  });
+
+  it('register() and the manager check their options at once, naming them', () => {
+    class M extends BaseManager {}
+    expect(() => M.register('a', MathsClass, { exposed: 'add' as unknown as string[] })).toThrow(
+      new TypeError(`register('a', callable, options): exposed must be an array of method names such as ['add'], got the string "add"`),
+    );
+    expect(() => M.register('a', MathsClass, null as never)).toThrow(/options must be an object such as \{ proxytype, exposed \}, got null/);
+    expect(() => M.register('a', MathsClass, { proxytype: MathsClass as never })).toThrow(/proxytype must be a subclass of BaseProxy/);
+    expect(() => M.register('a', MathsClass, { methodToTypeid: { f: 1 } as never })).toThrow(/methodToTypeid must map method names to type ids/);
+    expect(() => M.register('a', MathsClass, { exposd: ['add'] } as never)).toThrow(/unknown option 'exposd'/);
+    expect(() => M.register('a', 5 as never)).toThrow(/callable must be a function or a class/);
+    expect(M._registry.has('a')).toBe(false);
+    expect(() => new SyncManager({ authkey: 5 as never })).toThrow(new TypeError('new SyncManager(options): authkey must be a string or a Buffer, got number 5'));
+    expect(() => new SyncManager({ shutdownTimeout: 'x' as never })).toThrow(/shutdownTimeout must be a number of milliseconds, got the string "x"/);
+    expect(() => new SyncManager({ shutdownTimeout: -5 })).toThrow(ValueError);
+    expect(() => new SyncManager({ address: 123 as never })).toThrow(/address must be a socket path or \['host', port\]/);
+    expect(() => new SyncManager({ adress: ['127.0.0.1', 0] } as never)).toThrow(/unknown option 'adress'; the options are address, authkey, ctx, shutdownTimeout/);
+  });
+
+  it("String(proxy) and template literals give the proxy's own representation, with nothing left in flight", async () => {
+    const l = await manager.list([1]);
+    expect(String(l)).toMatch(/^<ListProxy object, typeid 'list' at 0x[0-9a-f]+>$/);
+    expect(`${l}`).toBe(String(l));
+    expect(await l.toString()).toBe('[1]');
   });
 });
