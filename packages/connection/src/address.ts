@@ -62,7 +62,9 @@ export function checkAddress(address: Address, family: Family): Address {
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
       throw new ValueError(`port must be an integer from 0 to 65535, got ${port}`);
     }
-    if (host === '') throw new ValueError('host must not be empty; use 127.0.0.1 for this machine');
+    // As in Python, '' is every interface (INADDR_ANY): a Listener binds them all
+    // (the spec's remote manager, `('', 50000)`), a Client reaches this machine.
+    if (host === '') return ['0.0.0.0', port] as const;
     return [host, port] as const;
   }
   if (address === '' || address === '\0') throw new ValueError('an AF_UNIX address must not be empty');

@@ -59,6 +59,20 @@ describe('Listener and Client over TCP', () => {
     listener.close();
   });
 
+  it("host '' listens on every interface, as Python's ('', port) does; a Client given '' reaches this machine", async () => {
+    const listener = await new Listener({ address: ['', 0] }).ready();
+    const [host, port] = listener.address as [string, number];
+    expect(host).toBe('0.0.0.0');
+    for (const address of [['127.0.0.1', port], ['', port]] as const) {
+      const [server, client] = await Promise.all([listener.accept(), Client(address)]);
+      server.send(address[0]);
+      expect(await client.recv()).toBe(address[0]);
+      server.close();
+      client.close();
+    }
+    listener.close();
+  });
+
   it('family AF_INET without an address listens on 127.0.0.1 with a free port', async () => {
     const listener = await new Listener({ family: 'AF_INET' }).ready();
     expect((listener.address as [string, number])[0]).toBe('127.0.0.1');
