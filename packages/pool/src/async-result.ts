@@ -31,11 +31,14 @@ export class AsyncResult<T> {
   #rejectValue: ((error: unknown) => void) | undefined;
   readonly #callback: ((value: T) => void) | null;
   readonly #errorCallback: ((error: unknown) => void) | null;
+  /** The pool, held while the task is pending so that it is not collected (and terminated) under it. */
+  #owner: object | undefined;
 
   /** @internal Made by the pool. */
-  constructor(callbacks: ResultCallbacks<T> = {}) {
+  constructor(callbacks: ResultCallbacks<T> = {}, owner?: object) {
     this.#callback = callbacks.callback ?? null;
     this.#errorCallback = callbacks.errorCallback ?? null;
+    this.#owner = owner;
   }
 
   /** Whether the task has finished (successfully or not). */
@@ -130,6 +133,7 @@ export class AsyncResult<T> {
     if (this.#state !== 'pending') return false;
     this.#state = ok ? 'ok' : 'failed';
     this.#value = value;
+    this.#owner = undefined;
     this.#resolveDone?.();
     if (this.#waiting) for (const onSettled of [...this.#waiting]) onSettled();
     if (ok) this.#resolveValue?.(value as T);

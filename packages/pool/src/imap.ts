@@ -61,11 +61,14 @@ class IMapJob implements Job {
   cancelled = false;
   /** The pool was closed: the input is read to its end without waiting for the consumer. */
   #draining = false;
+  /** The pool, held until the job settles so that it is not collected (and terminated) under it. */
+  #owner: object | undefined;
   notify: () => void = () => undefined;
 
-  constructor(fn: TaskFunction, input: Input, settings: IMapSettings) {
+  constructor(fn: TaskFunction, input: Input, settings: IMapSettings, owner?: object) {
     this.#fn = fn;
     this.#settings = settings;
+    this.#owner = owner;
     if (input.async) this.#async = input.iterator;
     else this.#sync = input.iterator;
   }
@@ -170,8 +173,14 @@ class IMapJob implements Job {
   }
 
   #checkComplete(): void {
-    if (this.complete) this.#settings.onSettled(this);
+    if (this.complete) this.#settled();
     this.notify();
+  }
+
+  /** Nothing more to hand out or collect: the pool no longer tracks this job (its results may still wait here). */
+  #settled(): void {
+    this.#owner = undefined;
+    this.#settings.onSettled(this);
   }
 
   #enqueue(chunk: ChunkResults): void {
@@ -199,7 +208,7 @@ class IMapJob implements Job {
   fail(error: unknown): void {
     if (this.failure || this.cancelled) return;
     this.failure = { error };
-    this.#settings.onSettled(this);
+    this.#settled();
     this.notify();
   }
 
@@ -219,7 +228,7 @@ class IMapJob implements Job {
     if (this.cancelled) return;
     this.cancelled = true;
     this.#prefetched = undefined;
-    this.#settings.onSettled(this);
+    this.#settled();
     try {
       void this.#sync?.return?.();
       void this.#async?.return?.()?.catch(() => undefined);
@@ -243,9 +252,9 @@ export class IMapIterator<T> implements AsyncIterableIterator<T> {
   readonly job: IMapJob;
   readonly #waiters: Waiter[] = [];
 
-  /** @internal Made by the pool. */
-  constructor(fn: TaskFunction, input: Input, settings: IMapSettings) {
-    this.job = new IMapJob(fn, input, settings);
+  /** @internal Made by the pool, which `owner` is. */
+  constructor(fn: TaskFunction, input: Input, settings: IMapSettings, owner?: object) {
+    this.job = new IMapJob(fn, input, settings, owner);
     this.job.notify = () => this.#pump();
   }
 

@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from '@jest/globals';
 import { range } from './helpers.js';
-import { eventually, isZombie, pidAlive, runFixture } from '@mpjs/test-utils';
+import { spawn } from 'node:child_process';
+import { collect, eventually, isZombie, pidAlive, runFixture, tsNodeArgs } from '@mpjs/test-utils';
 import { getContext } from '@mpjs/process';
 import { Pool, ProcessError } from '../src/index.js';
 import { exitOn, failingInit, init, initState, killSelf, moduleImportedAt, pid, sleepPid, spin, square, TaskError } from './fixtures/tasks.js';
@@ -192,4 +193,21 @@ describe('workers that die or retire', () => {
       }
     }
   });
+});
+
+describe('a pool that becomes garbage is terminated (Python: "When the pool object is garbage collected terminate() will be called immediately")', () => {
+  test.each(['Pool', 'ThreadPool'])('%s: collected once idle, its workers end; kept while work is pending, whose results all come', async (kind) => {
+    const fixture = fileURLToPath(new URL('./fixtures/collected.ts', import.meta.url));
+    const result = await collect(spawn(process.execPath, ['--expose-gc', ...tsNodeArgs, fixture, kind], { stdio: ['ignore', 'pipe', 'pipe'] }), 60_000);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines).toEqual([
+      { case: 'idle', hadWorkers: true, collected: true, ended: true },
+      { case: 'pending', keptWhilePending: true, value: 49, collected: true, ended: true },
+      { case: 'callback', keptWhilePending: true, value: 64, collected: true, ended: true },
+      { case: 'imap', keptWhilePending: true, values: [1, 4, 9, 16], collected: true, ended: true },
+      { case: 'joined', collected: true },
+    ]);
+  }, 90_000);
 });
