@@ -66,6 +66,8 @@ interface Pending {
   cancelled: boolean;
   /** The frame, while the session is still connecting. */
   frame: Buffer | null;
+  /** Written on the connection (its answer will come). */
+  sent: boolean;
   onAbort: (() => void) | null;
 }
 
@@ -85,6 +87,8 @@ class Session {
   readonly #outbox: number[] = [];
   #nextCall = 1;
   #reading = false;
+  /** Calls sent and not answered yet (the reading loop runs while there are any). */
+  #inFlight = 0;
 
   constructor(address: Address, authkey: Buffer, key: string) {
     this.address = address;
@@ -121,7 +125,7 @@ class Session {
     const call = this.#nextCall;
     this.#nextCall = call >= 0xffff_ffff ? 1 : call + 1;
     return new Promise<[ReplyKind, unknown]>((resolve, reject) => {
-      const pending: Pending = { method: request[1], resolve, reject, signal, cancelled: false, frame: null, onAbort: null };
+      const pending: Pending = { method: request[1], resolve, reject, signal, cancelled: false, frame: null, sent: false, onAbort: null };
       this.#pending.set(call, pending);
       if (signal) {
         pending.onAbort = () => this.#cancel(call);
@@ -137,8 +141,8 @@ class Session {
   }
 
   /**
-   * Writes the frames of `decrefs` now, synchronously, without waiting for
-   * replies (the process is exiting: nothing will read them).
+   * Writes `request` now, synchronously, without waiting for its reply (the
+   * process is exiting: nothing will read it).
    */
   writeNow(request: Request): void {
     const connection = this.connection;
@@ -179,6 +183,11 @@ class Session {
   #write(call: number, bytes: Buffer): void {
     try {
       this.#connection!.sendBytes(bytes);
+      const pending = this.#pending.get(call);
+      if (pending && !pending.sent) {
+        pending.sent = true;
+        this.#inFlight++;
+      }
     } catch (error) {
       // Writing failed: the server is gone; every call on this session fails.
       this.close(error);
@@ -222,8 +231,7 @@ class Session {
   }
 
   #hasSentCalls(): boolean {
-    for (const pending of this.#pending.values()) if (pending.frame === null) return true;
-    return false;
+    return this.#inFlight > 0;
   }
 
   #onReply(bytes: Buffer): void {
@@ -256,6 +264,7 @@ class Session {
     const pending = this.#pending.get(call);
     if (!pending) return;
     this.#pending.delete(call);
+    if (pending.sent) this.#inFlight--;
     if (pending.onAbort) pending.signal!.removeEventListener('abort', pending.onAbort);
     if (error !== undefined) {
       pending.reject(pending.cancelled ? pending.signal!.reason : error);
@@ -323,8 +332,8 @@ export async function serverCall(address: Address, authkey: Buffer, method: stri
 }
 
 /**
- * Writes `decref` requests for `ids` at once on the open sessions, without
- * waiting (the process is exiting). Returns the ids it could not send.
+ * Writes a `decref` of `id` at once on the open session to its server, without
+ * waiting (the process is exiting). Returns whether it was written.
  */
 export function decrefNow(address: Address, authkey: Buffer, id: string): boolean {
   const session = sessions.get(sessionKey(address, authkey));

@@ -28,7 +28,8 @@ function sequenceArg(self: BaseProxy, what: string, values: unknown): unknown[] 
     return values._getvalue().then((value) => sequenceArg(self, what, value) as unknown[]);
   }
   if (Array.isArray(values)) return values;
-  if (values !== null && typeof values === 'object' && typeof (values as Partial<Iterable<unknown>>)[Symbol.iterator] === 'function') {
+  // A string is iterable too (its characters), as in Python.
+  if (typeof values === 'string' || (values !== null && typeof values === 'object' && typeof (values as Partial<Iterable<unknown>>)[Symbol.iterator] === 'function')) {
     return [...(values as Iterable<unknown>)];
   }
   const hint = values !== null && typeof values === 'object' && Symbol.asyncIterator in values ? ' (collect an async iterable into an array first)' : '';
@@ -377,10 +378,11 @@ function checkSignal(fn: string, signal: unknown): AbortSignal | undefined {
 }
 
 /**
- * `{ block, timeout, signal }`, or Python's positional `(block, timeout)`:
- * what travels (`{ block, timeout }`) and the signal that stays here.
+ * `{ block, timeout, signal }`, or Python's positional `(block, timeout)`
+ * (with `{ signal }` after them): what travels (`{ block, timeout }`) and the
+ * signal that stays here.
  */
-function blockingOptions(fn: string, first: unknown, timeout: unknown): [{ block: boolean; timeout: Timeout }, AbortSignal | undefined] {
+function blockingOptions(fn: string, first: unknown, timeout: unknown, rest?: unknown): [{ block: boolean; timeout: Timeout }, AbortSignal | undefined] {
   if (first !== null && typeof first === 'object') {
     const o = first as ProxyAcquireOptions;
     const block = o.block ?? true;
@@ -390,7 +392,8 @@ function blockingOptions(fn: string, first: unknown, timeout: unknown): [{ block
   if (first !== undefined && typeof first !== 'boolean') {
     throw new TypeError(`${fn}: pass options such as { block: false } or { timeout: 100 }, or (block, timeout); got ${describe(first)}`);
   }
-  return [{ block: first ?? true, timeout: checkTimeout(fn, timeout) }, undefined];
+  if (rest !== undefined && rest !== null && typeof rest !== 'object') throw new TypeError(`${fn}: the last argument must be an options object such as { signal }, got ${describe(rest)}`);
+  return [{ block: first ?? true, timeout: checkTimeout(fn, timeout) }, checkSignal(fn, (rest as { signal?: unknown } | null | undefined)?.signal)];
 }
 
 /** The `(timeout?, { timeout, signal }?)` pair of a `wait`. */
@@ -438,11 +441,11 @@ export class AcquirerProxy extends BaseProxy {
   }
   /** `acquire({ block, timeout, signal })`: resolves true when acquired, false when not (no wait, or the timeout passed). */
   acquire(options?: ProxyAcquireOptions): Promise<boolean>;
-  /** `acquire(block, timeout)`, Python's positional form. */
-  acquire(block: boolean, timeout?: Timeout): Promise<boolean>;
-  acquire(options?: ProxyAcquireOptions | boolean, timeout?: Timeout): Promise<boolean> {
+  /** `acquire(block, timeout, { signal }?)`, Python's positional form. */
+  acquire(block: boolean, timeout?: Timeout, options?: { signal?: AbortSignal }): Promise<boolean>;
+  acquire(options?: ProxyAcquireOptions | boolean, timeout?: Timeout, rest?: { signal?: AbortSignal }): Promise<boolean> {
     return attempt(() => {
-      const [kwds, signal] = blockingOptions(`${this.constructor.name}.acquire()`, options, timeout);
+      const [kwds, signal] = blockingOptions(`${this.constructor.name}.acquire()`, options, timeout, rest);
       return this._callmethod('acquire', [], { ...kwds, ...this.owner }, { waits: true, signal }) as Promise<boolean>;
     });
   }
@@ -598,21 +601,21 @@ export class QueueProxy<T = unknown> extends BaseProxy {
   static override readonly _exposed_: readonly string[] = QUEUE_METHODS;
   /** Puts an item; with `block` false, or after `timeout` ms on a full queue, rejects with `Full`. */
   put(item: T, options?: ProxyQueueOptions): Promise<void>;
-  /** `put(item, block, timeout)`, Python's positional form. */
-  put(item: T, block: boolean, timeout?: Timeout): Promise<void>;
-  put(item: T, options?: ProxyQueueOptions | boolean, timeout?: Timeout): Promise<void> {
+  /** `put(item, block, timeout, { signal }?)`, Python's positional form. */
+  put(item: T, block: boolean, timeout?: Timeout, options?: { signal?: AbortSignal }): Promise<void>;
+  put(item: T, options?: ProxyQueueOptions | boolean, timeout?: Timeout, rest?: { signal?: AbortSignal }): Promise<void> {
     return attempt(() => {
-      const [kwds, signal] = blockingOptions('Queue.put()', options, timeout);
+      const [kwds, signal] = blockingOptions('Queue.put()', options, timeout, rest);
       return this._callmethod('put', [item], kwds, { waits: true, signal }) as Promise<void>;
     });
   }
   /** Takes an item; with `block` false, or after `timeout` ms on an empty queue, rejects with `Empty`. */
   get(options?: ProxyQueueOptions): Promise<T>;
-  /** `get(block, timeout)`, Python's positional form. */
-  get(block: boolean, timeout?: Timeout): Promise<T>;
-  get(options?: ProxyQueueOptions | boolean, timeout?: Timeout): Promise<T> {
+  /** `get(block, timeout, { signal }?)`, Python's positional form. */
+  get(block: boolean, timeout?: Timeout, options?: { signal?: AbortSignal }): Promise<T>;
+  get(options?: ProxyQueueOptions | boolean, timeout?: Timeout, rest?: { signal?: AbortSignal }): Promise<T> {
     return attempt(() => {
-      const [kwds, signal] = blockingOptions('Queue.get()', options, timeout);
+      const [kwds, signal] = blockingOptions('Queue.get()', options, timeout, rest);
       return this._callmethod('get', [], kwds, { waits: true, signal }) as Promise<T>;
     });
   }

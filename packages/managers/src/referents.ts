@@ -108,7 +108,8 @@ function iterableItems(values: unknown, what: string): unknown[] {
     values = source.value;
   }
   if (Array.isArray(values)) return values;
-  if (values !== null && typeof values === 'object' && typeof (values as Partial<Iterable<unknown>>)[Symbol.iterator] === 'function') {
+  // A string is iterable too (its characters), as in Python.
+  if (typeof values === 'string' || (values !== null && typeof values === 'object' && typeof (values as Partial<Iterable<unknown>>)[Symbol.iterator] === 'function')) {
     return [...(values as Iterable<unknown>)];
   }
   throw new TypeError(`${what} must be an iterable (an array, a Set…), got ${typeName(values)}`);

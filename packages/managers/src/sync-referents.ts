@@ -436,6 +436,9 @@ export class EventReferent {
   _getvalue(): never {
     return notCopyable('Event');
   }
+  toString(): string {
+    return `<Event(${this.#flag ? 'set' : 'unset'})>`;
+  }
 }
 
 /** Server side of `manager.Barrier(parties, action?, timeout?)`. */
@@ -512,6 +515,9 @@ export class BarrierReferent {
   }
   _getvalue(): never {
     return notCopyable('Barrier');
+  }
+  toString(): string {
+    return `<Barrier(parties=${this.parties}, n_waiting=${this.#count}, broken=${this.#broken})>`;
   }
 }
 

@@ -100,6 +100,15 @@ describe('waits take options and a signal', () => {
     await expect(q.get({ signal: AbortSignal.abort(new Error('already')) })).rejects.toThrow('already');
     await q.put('second');
     expect(await q.qsize()).toBe(1);
+    expect(await q.get({ block: false })).toBe('second');
+    // Python's positional form takes the signal after block and timeout.
+    const positional = new AbortController();
+    const waiting = q.get(true, null, { signal: positional.signal });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    positional.abort(new Error('gave up too'));
+    await expect(waiting).rejects.toThrow('gave up too');
+    await q.put('third');
+    expect(await q.get(true, 1_000)).toBe('third');
     // With a timeout signal, as AbortSignal.timeout() gives.
     await expect(q.put('x', { signal: AbortSignal.timeout(10) })).resolves.toBeUndefined();
   });

@@ -81,6 +81,10 @@ describe('list slices', () => {
     expect(await l.copy()).toEqual([-1, ...seven, 7]);
     await expect(l.setSlice(0, 1, 5 as unknown as number[])).rejects.toThrow(/setSlice\(\): values must be an iterable/);
     await expect(l.extend(null as unknown as number[])).rejects.toThrow(TypeError);
+    // A string is iterable, as in Python: its characters.
+    const chars = await manager.list<string>('ab');
+    await chars.extend('cd');
+    expect(await chars.copy()).toEqual(['a', 'b', 'c', 'd']);
     // args that are not an array are refused before anything is sent
     await expect(l._callmethod('get', 0 as unknown as unknown[])).rejects.toThrow(/args must be an array/);
   });

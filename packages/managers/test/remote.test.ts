@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { collect, eventually, spawnFixture } from '@mpjs/test-utils';
 import { Process } from '@mpjs/process';
 import { marker, processesWith } from './helpers.js';
-import { AuthenticationError, ProcessError } from '../src/index.js';
+import { AuthenticationError, Manager, ProcessError, SyncManager } from '../src/index.js';
 import { QueueManager } from './fixtures/queue-manager.js';
 import { putInQueue } from './fixtures/targets.js';
 
@@ -59,5 +59,16 @@ describe('remote manager', () => {
     await other.shutdown();
     child.kill();
     await collect(child).catch(() => undefined);
+  });
+
+  it("address ['', port] listens on every interface, as Python's ('', 50000)", async () => {
+    await using m = await Manager({ address: ['', 0] });
+    const [host, port] = m.address as [string, number];
+    expect(host).toBe('0.0.0.0');
+    const client = new SyncManager({ address: ['127.0.0.1', port] });
+    await client.connect();
+    const l = await client.list([1, 2]);
+    expect(await l.length()).toBe(2);
+    await client.shutdown();
   });
 });
