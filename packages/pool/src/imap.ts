@@ -5,7 +5,7 @@
  * consumed, so an endless input never fills memory. Once the pool is closed,
  * the rest of the input is read and its results wait for the consumer.
  */
-import { setLongTimeout, TimeoutError, waitArguments, type AbortOptions, type Timeout, type TimeoutOptions } from '@mpjs/util';
+import { setLongTimeout, TimeoutError, waitArguments, type AbortOptions, type LongTimer, type Timeout, type TimeoutOptions } from '@mpjs/util';
 import type { Input } from './checks.js';
 import type { Job, Task } from './jobs.js';
 import type { TaskFunction } from './worker.js';
@@ -291,7 +291,7 @@ export class IMapIterator<T> implements AsyncIterableIterator<T> {
         reject(error);
       };
       const onAbort = (): void => giveUp(signal!.reason);
-      let timer: ReturnType<typeof setLongTimeout> | undefined;
+      let timer: LongTimer | undefined;
       const cleanup = (): void => {
         timer?.clear();
         signal?.removeEventListener('abort', onAbort);

@@ -44,7 +44,7 @@ function threadBootstrap(): string {
 
 /** Where Node's ERR_WORKER_INVALID_EXEC_ARGV lists the options a Worker refused (`a, b`). */
 const REFUSED = 'invalid execArgv flags: ';
-/** The options threads start with, by the Node options children get: worked out once for each. */
+/** The options threads start with, keyed by the options children get (`getExecArgv()`): worked out once for each. */
 const threadArgv = new Map<string, string[]>();
 /** Options that load code, which a thread needs to import TypeScript sources or hooked modules. */
 const LOADER_OPTIONS = new Set(['--import', '--require', '-r', '--loader', '--experimental-loader', '--conditions', '-C']);
@@ -58,7 +58,7 @@ function refusedOptions(error: unknown): Set<string> | undefined {
 }
 
 /** The options of `argv` that `keep` accepts; an option's value, when it is the next argument, goes with it. */
-function withoutOptions(argv: readonly string[], keep: (name: string) => boolean): string[] {
+function pickOptions(argv: readonly string[], keep: (arg: string) => boolean): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -93,9 +93,9 @@ function startThread(code: string, options: Omit<WorkerOptions, 'execArgv'>): Th
     } catch (error) {
       const refused = refusedOptions(error);
       if (refused === undefined) throw error;
-      let fewer = withoutOptions(execArgv, (arg) => !refused.has(arg));
+      let fewer = pickOptions(execArgv, (arg) => !refused.has(arg));
       // A refusal this cannot read: keep only what loads code.
-      if (fewer.length === execArgv.length) fewer = withoutOptions(execArgv, (arg) => LOADER_OPTIONS.has(arg.split('=')[0]!));
+      if (fewer.length === execArgv.length) fewer = pickOptions(execArgv, (arg) => LOADER_OPTIONS.has(arg.split('=')[0]!));
       if (fewer.length === execArgv.length) throw error;
       execArgv = fewer;
     }
