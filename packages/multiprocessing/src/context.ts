@@ -126,13 +126,33 @@ const factories: ContextFactories & ThisType<BaseContext> = {
   Listener: (options?: ListenerOptions) => new Listener(options),
   Client: (address: Address, options?: ClientOptions) => Client(address, options),
   Pool(this: BaseContext, options?: number | ContextPoolOptions | null): Pool {
-    const opts: ContextPoolOptions = typeof options === 'number' ? { processes: options } : (options ?? {});
-    return new Pool({ ...opts, context: launcherSource(this) });
+    const context = launcherSource(this);
+    if (options === undefined || options === null) return new Pool({ context });
+    if (typeof options === 'number') return new Pool({ processes: options, context });
+    // Anything else that is not an options object: the Pool's own check says what it takes.
+    if (!isOptionsObject(options)) return new Pool(options);
+    return new Pool({ ...options, context });
   },
   Manager(this: BaseContext, options: ContextManagerOptions = {}): Promise<SyncManager> {
+    if (!isOptionsObject(options)) {
+      return Promise.reject(new TypeError(`ctx.Manager(): options must be an object such as { authkey }, got ${describeArgument(options)}`));
+    }
     return Manager({ ...options, ctx: this });
   },
 };
+
+/** A plain object (not an array, a string, a class instance…), as options are. */
+function isOptionsObject(value: unknown): value is object {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+function describeArgument(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (Array.isArray(value)) return 'an array';
+  return value === null ? 'null' : typeof value === 'object' ? 'an object that is not a plain options object' : `${typeof value} ${String(value)}`;
+}
 
 function addFactories(target: { prototype: object }): void {
   for (const [name, fn] of Object.entries(factories)) {

@@ -41,6 +41,17 @@ describe.each(['spawn', 'forkserver'] as const)('a %s context', (method) => {
 });
 
 describe('ctx.Pool and ctx.Manager', () => {
+  it('refuse what is neither a number of processes nor an options object, naming what was given', async () => {
+    const ctx = mp.getContext('spawn');
+    for (const bad of ['5', [5], true, 5n]) {
+      expect(() => ctx.Pool(bad as never)).toThrow(TypeError);
+      expect(() => ctx.Pool(bad as never)).not.toThrow(/unknown option "0"/);
+    }
+    expect(() => ctx.Pool('5' as never)).toThrow(/"5"|string/);
+    await expect(ctx.Manager('x' as never)).rejects.toThrow(/options must be an object.*"x"/);
+    expect(mp.activeChildren()).toEqual([]);
+  });
+
   it('ctx.Pool(2).map runs in two worker processes and errors arrive as their class', async () => {
     const ctx = mp.getContext('forkserver');
     const pool = ctx.Pool(2);
