@@ -1,18 +1,24 @@
 /**
  * What happens when a process that has children comes to its end (Python's
  * `util._exit_function`): hooks registered with `registerBeforeExit()` are
- * awaited, daemonic children are terminated, non-daemonic ones are waited for.
+ * awaited, daemonic children are terminated, then every child is joined.
  *
- * In the main program Node's event loop already waits for non-daemonic
- * children (their handles keep it alive); when it runs dry, `beforeExit`
- * terminates the daemonic ones and waits for them too, so none is left a
- * zombie. If the program ends with `process.exit()` nothing can be awaited:
- * daemonic children get SIGTERM, and the others notice that their parent is
- * gone and exit.
+ * No child keeps the event loop alive by itself, so `beforeExit` comes when
+ * the program's own work is done, as the end of Python's main module does:
+ * it terminates the daemonic children first (none keeps running while the
+ * others are waited for), then waits for all of them, the loop kept alive
+ * by the joins. A program that ends with `process.exit()` or an uncaught
+ * error cannot await: the `'exit'` listener terminates the daemonic children
+ * and waits for every child synchronously (`waitpid`), as Python's atexit
+ * join does. The process is alive meanwhile, its control sockets open, so
+ * the children do not take it for dead. Only a signal that kills the program
+ * skips this; its children then notice (end of file on the control socket,
+ * the parent-death signal) and end.
  */
 import { getLogger } from '@mpjs/util';
 import { runtime } from './runtime.js';
 import { getState, type Process } from './process.js';
+import type { Popen } from './popen.js';
 
 /** Something besides children that must be wound down at exit (the forkserver's warm interpreters). */
 export interface ExitParticipant {
@@ -73,11 +79,13 @@ export async function runBeforeExitHooks(): Promise<void> {
   if (errors.length > 1) throw new AggregateError(errors, `${errors.length} before-exit hooks failed`);
 }
 
+/** The children still running, the daemonic ones first (once terminated, they are the quick ones to join). */
 function liveChildren(): Process[] {
-  return [...runtime().children].filter((child) => {
+  const live = [...runtime().children].filter((child) => {
     const popen = getState(child).popen;
     return popen !== null && popen.returncode === null;
   });
+  return [...live.filter((child) => child.daemon), ...live.filter((child) => !child.daemon)];
 }
 
 const terminatedAtExit = new WeakSet<Process>();
@@ -112,15 +120,30 @@ export async function shutdownForExit(): Promise<void> {
     await runBeforeExitHooks();
   } finally {
     terminateDaemons(false);
-    for (const child of liveChildren()) {
-      logger.info('calling join() for process %s', child.name);
-      await child.join();
-    }
+    await joinChildren();
     await Promise.all([...participants()].map((p) => p.shutdown()));
   }
 }
 
+/** The Popen of a live child. */
+function popenOf(child: Process): Popen {
+  return getState(child).popen!;
+}
+
+/** Joins every live child, one after the other as Python does (each wait keeps the event loop alive). */
+async function joinChildren(): Promise<void> {
+  const rt = runtime();
+  for (let live = liveChildren(); live.length > 0; live = liveChildren()) {
+    for (const child of live) {
+      getLogger().info('calling join() for process %s', child.name);
+      await popenOf(child).wait();
+      rt.children.delete(child);
+    }
+  }
+}
+
 let beforeExitRan = false;
+let joiningAtExit = false;
 
 async function onBeforeExit(): Promise<void> {
   const rt = runtime();
@@ -134,13 +157,27 @@ async function onBeforeExit(): Promise<void> {
       process.stderr.write(`Error in a before-exit hook: ${String((error as Error)?.stack ?? error)}\n`);
     }
   }
+  // Daemons first: none may keep running while the program waits for the others.
   terminateDaemons(true);
   for (const participant of participants()) participant.beforeExit();
+  if (joiningAtExit) return;
+  joiningAtExit = true;
+  try {
+    await joinChildren();
+  } finally {
+    joiningAtExit = false;
+  }
 }
 
 function onExit(): void {
   terminateDaemons(false);
   for (const participant of participants()) participant.exit();
+  // Nothing can be awaited here: wait for each child with the whole thread, as Python's atexit join
+  // does. A child that never ends keeps the program here, as in Python.
+  for (const child of liveChildren()) {
+    getLogger().info('calling join() for process %s', child.name);
+    popenOf(child).waitSync();
+  }
 }
 
 /** Installs the `beforeExit`/`exit` listeners once per OS process. */

@@ -29,7 +29,7 @@ export interface LaunchRequest {
   payload: Uint8Array;
   /** OS handles the payload refers to by index. */
   handles: Handle[];
-  /** Daemonic children do not keep the parent's event loop alive. */
+  /** Whether the child is daemonic (terminated, not waited for, when the parent ends). */
   daemon: boolean;
   /** Modules the child will import to find its target (the target's and a Process subclass's). */
   modules: string[];

@@ -1,8 +1,9 @@
 /**
  * The few native services the process layer uses, behind one door: the
- * parent-death signal and passing file descriptors to a warm interpreter.
+ * parent-death signal, passing file descriptors to a warm interpreter, and
+ * waiting for a child synchronously at exit.
  */
-import { closeFd, recvFds, sendFds, setParentDeathSignal, socketpair } from '@mpjs/native';
+import { closeFd, recvFds, sendFds, setParentDeathSignal, socketpair, waitChildSync, type ChildExit } from '@mpjs/native';
 
 export { exitImmediately } from '@mpjs/native';
 
@@ -42,5 +43,18 @@ export function closeQuietly(fd: number): void {
     closeFd(fd);
   } catch {
     // already closed
+  }
+}
+
+/**
+ * Waits, blocking the thread, until the child `pid` ends and reaps it; null
+ * when it is no child to wait for (already reaped).
+ */
+export function waitForChildSync(pid: number): ChildExit | null {
+  try {
+    return waitChildSync(pid);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ECHILD') return null;
+    throw error;
   }
 }

@@ -8,6 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import type { Socket } from 'node:net';
 import { waitFor, type Timeout } from '@mpjs/util';
+import { waitForChildSync } from './native.js';
 
 /** Names of the start methods Node can offer. */
 export type StartMethod = 'spawn' | 'forkserver';
@@ -35,6 +36,7 @@ export class Popen {
   #control: Socket | null;
   #detached = false;
   #holds = 0;
+  #resolveExited!: (code: number) => void;
 
   constructor(method: StartMethod, child: ChildProcess, control: Socket) {
     if (child.pid === undefined) throw new Error('Popen needs a running child');
@@ -42,11 +44,13 @@ export class Popen {
     this.pid = child.pid;
     this.#child = child;
     this.#control = control;
-    // The parent never needs the control channel to keep its loop alive; the
-    // child handle does that for non-daemonic children.
+    // The control channel never keeps the parent's loop alive: a join does,
+    // and the exit handling joins the children that must be waited for.
     control.unref();
     this.exited = new Promise<number>((resolve) => {
+      this.#resolveExited = resolve;
       const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
+        if (this.#returncode !== null) return; // already reaped by waitSync()
         this.#returncode = toExitCode(code, signal);
         this.#control?.destroy();
         this.#control = null;
@@ -77,6 +81,22 @@ export class Popen {
     }
   }
 
+  /**
+   * Blocks the whole thread until the child ends, and returns its exit code:
+   * for `process.on('exit')`, where nothing can be awaited. The child is
+   * reaped here, so Node never reports its end: use it only when the process
+   * is exiting.
+   */
+  waitSync(): number | null {
+    if (this.#returncode !== null) return this.#returncode;
+    const status = waitForChildSync(this.pid);
+    if (status === null) return null; // reaped by someone else: nothing to wait for
+    this.#returncode = toExitCode(status.code, status.signal);
+    this.#child = null;
+    this.#resolveExited(this.#returncode);
+    return this.#returncode;
+  }
+
   /** Sends `signal` unless the child has already ended. */
   signal(signal: NodeJS.Signals): void {
     if (this.#returncode !== null || !this.#child) return;
@@ -88,7 +108,7 @@ export class Popen {
     }
   }
 
-  /** Lets the parent's event loop exit while this child runs (daemonic children), unless someone waits for it. */
+  /** Lets the parent's event loop run dry while this child runs, unless someone waits for it (the exit handling then joins it). */
   unref(): void {
     this.#detached = true;
     this.#applyRef();

@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { collect, eventually, pidAlive, runFixture, tsNodeArgs } from '@mpjs/test-utils';
+import { collect, eventually, isZombie, pidAlive, runFixture, tsNodeArgs } from '@mpjs/test-utils';
 import { marker, processesWith, readJson, tempDir } from './helpers.js';
 import type { Identity } from './fixtures/targets.js';
 
@@ -82,6 +82,64 @@ describe.each(['spawn', 'forkserver'])('programs using %s', (method) => {
     expect(r.code).toBe(0);
     expect(pidAlive(daemon!)).toBe(false);
     expect(pidAlive(worker!)).toBe(false);
+  });
+
+  /** The lines of a run of exit-program.ts, and the pids it printed. */
+  const runExitProgram = async (how: string) => {
+    const r = await runFixture(fixture('exit-program.ts'), { args: [method, how] });
+    const lines = r.stdout.trimEnd().split('\n');
+    const [worker, daemon] = /^pids (\d+) (\d+)$/.exec(lines[0]!)!.slice(1).map(Number) as [number, number];
+    const after = lines.slice(lines.indexOf('main done') + 1);
+    return { r, lines, worker, daemon, after };
+  };
+
+  it.each([
+    ['ends on its own', 'end', 0],
+    ['ends with an uncaught error', 'crash', 1],
+    ['ends with process.exit(3)', 'exit', 3],
+  ])('when the program %s, the daemonic child is terminated at once and the other joined to its end', async (_what, how, code) => {
+    const { r, lines, worker, daemon, after } = await runExitProgram(how as string);
+    expect(r.code).toBe(code);
+    // The non-daemonic child printed everything, whichever way the program ended.
+    expect(lines.filter((l) => l.startsWith('worker '))).toEqual(['worker 0', 'worker 1', 'worker 2', 'worker 3', 'worker 4']);
+    // The daemon stopped when the program did (a line in flight at that moment at most), not when the worker did.
+    expect(lines).toContain('daemon 0');
+    expect(after.filter((l) => l.startsWith('daemon ')).length).toBeLessThanOrEqual(1);
+    expect(after).toContain('worker 4');
+    expect(lines.at(-1)).toBe(`at exit: worker exitcode 0, daemon exitcode -15, code ${code}`);
+    if (how === 'crash') expect(r.stderr).toContain('Error: main crashed');
+    else expect(r.stderr).toBe('');
+    expect(pidAlive(worker)).toBe(false);
+    expect(pidAlive(daemon)).toBe(false);
+  });
+
+  it('after process.exit(), waits for a child that never ends, as Python does, until something ends it', async () => {
+    const child = spawn(process.execPath, [...tsNodeArgs, fixture('exit-program.ts'), method, 'exit-forever'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: process.env,
+    });
+    const done = collect(child, 30_000);
+    let out = '';
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes('main done\n')) resolve();
+      });
+      child.once('exit', () => reject(new Error(`the program ended early: ${out}`)));
+    });
+    const [worker, daemon] = /pids (\d+) (\d+)/.exec(out)!.slice(1).map(Number) as [number, number];
+    // process.exit() was called; the program waits for the worker (the daemon was terminated).
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(pidAlive(child.pid!)).toBe(true);
+    expect(pidAlive(worker)).toBe(true);
+    // Terminated (a zombie until its parent, blocked on the worker, ends).
+    expect(await eventually(() => !pidAlive(daemon) || isZombie(daemon), 5_000)).toBe(true);
+    process.kill(worker, 'SIGTERM');
+    const r = await done;
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('at exit: worker exitcode -15, daemon exitcode -15, code 0\n');
+    expect(r.stderr).toBe('');
+    expect(pidAlive(worker)).toBe(false);
   });
 
   it('refuses to start a process while a child is still importing its target (unguarded module)', async () => {

@@ -431,7 +431,7 @@ function handOver(warm: Warm, request: LaunchRequest, transport: StartMessage['h
   };
   warm.control.write(encodeFrame(message, request.payload));
   const popen = new Popen('forkserver', warm.child, warm.control);
-  if (request.daemon) popen.unref();
-  else popen.ref();
+  // No child keeps the loop alive by itself: the exit handling joins the non-daemonic ones (exit.ts).
+  popen.unref();
   return popen;
 }

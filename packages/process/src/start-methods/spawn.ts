@@ -24,7 +24,8 @@ export const spawnLauncher: Launcher = {
       ),
     );
     const popen = new Popen('spawn', child, control);
-    if (request.daemon) popen.unref();
+    // No child keeps the loop alive by itself: the exit handling joins the non-daemonic ones (exit.ts).
+    popen.unref();
     return popen;
   },
 };
