@@ -77,11 +77,6 @@ export function forgetServer(address: Address): void {
   }
 }
 
-/** How many references this process still holds in servers of other processes (for tests). */
-export function liveReferences(): number {
-  return live.size;
-}
-
 let hookInstalled = false;
 let exitListenerInstalled = false;
 
