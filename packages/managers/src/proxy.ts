@@ -239,7 +239,7 @@ export class BaseProxy {
 }
 
 /** Whether `value` is a proxy of the server at `address`. */
-export function isProxyOf(value: unknown, address: Address): value is BaseProxy {
+export function isProxyOf(value: unknown, address: Address): boolean {
   return value instanceof BaseProxy && addressKey(value._token.address) === addressKey(address);
 }
 
