@@ -2,9 +2,8 @@
  * `Client()`: connects to a `Listener` (Python's `multiprocessing.connection.Client`)
  * and, with a key, runs the HMAC handshake (answer, then deliver).
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { FdWatcher, WRITABLE, closeFd, connectSocket, socketError, type SocketAddress } from '@mpjs/native';
-import { ProtocolError } from '@mpjs/util';
+import { checkSignal, delay, ProtocolError, waitFor } from '@mpjs/util';
 import type { Codec } from '@mpjs/serialization';
 import { addressType, checkAddress, describe, isInetAddress, toIPv4, validateFamily, type Address, type Family } from './address.js';
 import { clientHandshake, defaultAuthkey, toKey, type Authkey } from './auth.js';
@@ -22,6 +21,12 @@ export interface ClientOptions {
   codec?: Codec;
   /** Largest message the connection receives, in bytes. */
   maxMessageSize?: number;
+  /**
+   * Aborting gives up connecting (waiting for room in a full queue, a TCP
+   * connect, the handshake): the promise rejects with `signal.reason` and
+   * nothing is left open.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -30,6 +35,8 @@ export interface ClientOptions {
  * a mismatch rejects with `AuthenticationError` and closes the connection.
  */
 export async function Client(address: Address, options: ClientOptions = {}): Promise<Connection> {
+  const signal = checkSignal('Client', options.signal);
+  if (signal?.aborted) throw signal.reason;
   const family = options.family ?? addressType(address);
   validateFamily(family);
   // As in CPython, the socket family always follows the address itself.
@@ -40,14 +47,19 @@ export async function Client(address: Address, options: ClientOptions = {}): Pro
       : options.authenticate
         ? defaultAuthkey()
         : null;
-  const fd = await connectWaiting(checked);
+  const fd = await connectWaiting(checked, signal);
   const connection = new Connection(fd, { codec: options.codec, maxMessageSize: options.maxMessageSize });
   if (key !== null) {
+    // Closing the connection ends a handshake the signal abandons.
+    const onAbort = (): void => connection.close();
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
       await clientHandshake(connection, key);
     } catch (error) {
       connection.close();
-      throw error;
+      throw signal?.aborted ? signal.reason : error;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
     }
   }
   return connection;
@@ -63,26 +75,36 @@ const MAX_RETRY_DELAY_MS = 50;
  * waits for room and tries again. A TCP connection completes once the socket
  * is writable.
  */
-async function connectWaiting(address: Address): Promise<number> {
-  const target: SocketAddress = isInetAddress(address) ? { host: await toIPv4(address[0]), port: address[1] } : { path: address };
-  for (let delay = 1; ; delay = Math.min(delay * 2, MAX_RETRY_DELAY_MS)) {
+async function connectWaiting(address: Address, signal: AbortSignal | undefined): Promise<number> {
+  const host = isInetAddress(address) ? toIPv4(address[0]) : undefined;
+  const target: SocketAddress = isInetAddress(address)
+    ? { host: await (signal ? waitFor(host!, { signal }) : host!), port: address[1] }
+    : { path: address as string };
+  for (let pause = 1; ; pause = Math.min(pause * 2, MAX_RETRY_DELAY_MS)) {
     let started: { fd: number; pending: boolean };
     try {
       started = connectSocket(target);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EAGAIN') {
-        await sleep(delay);
+        await delay(pause, signal);
         continue;
       }
       throw cannotConnect(address, error as NodeJS.ErrnoException);
     }
     if (!started.pending) return started.fd;
-    await new Promise<void>((resolve) => {
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        watcher.close();
+        closeFd(started.fd);
+        reject(signal!.reason);
+      };
       const watcher = new FdWatcher(started.fd, () => {
         watcher.close();
+        signal?.removeEventListener('abort', onAbort);
         resolve();
       });
       watcher.set(WRITABLE);
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
     const failure = socketError(started.fd);
     if (failure === null) return started.fd;

@@ -295,3 +295,52 @@ describe('Listener.accept() with { signal }', () => {
     await expect(listener.accept()).rejects.toBeInstanceOf(ProtocolError);
   });
 });
+
+describe('Client() with { signal }', () => {
+  it('rejects at once with an aborted signal, and checks it', async () => {
+    const listener = new Listener();
+    try {
+      const reason = new Error('no connect');
+      await expect(Client(listener.address, { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+      await expect(Client(listener.address, { signal: 'x' as never })).rejects.toThrow(/Client: "signal" must be an AbortSignal/);
+    } finally {
+      listener.close();
+    }
+  });
+
+  it('gives up waiting for room in a full AF_UNIX queue, leaving nothing behind', async () => {
+    const listener = await new Listener({ backlog: 0 }).ready();
+    // Fill the queue (nobody accepts), so the next client has to wait for room.
+    const fillers: Connection[] = [];
+    const first = Client(listener.address, { signal: AbortSignal.timeout(1_000) }).then((c) => fillers.push(c), () => undefined);
+    const second = Client(listener.address, { signal: AbortSignal.timeout(1_000) }).then((c) => fillers.push(c), () => undefined);
+    try {
+      const reason = new Error('queue full, giving up');
+      const started = performance.now();
+      await expect(Client(listener.address, { signal: abortAfter(100, reason) })).rejects.toBe(reason);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(80);
+    } finally {
+      listener.close();
+      await Promise.all([first, second]);
+      for (const c of fillers) c.close();
+    }
+  });
+
+  it('an abort during the handshake closes the connection and rejects with the reason', async () => {
+    // A server that accepts and never says anything: the client waits for its challenge.
+    const server = net.createServer((socket) => {
+      socket.resume();
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    const closed = new Promise<void>((resolve) => server.once('connection', (socket) => socket.on('close', () => resolve())));
+    try {
+      const reason = new Error('handshake took too long');
+      await expect(Client(['127.0.0.1', port], { authkey: 'k', signal: abortAfter(100, reason) })).rejects.toBe(reason);
+      await closed;
+    } finally {
+      server.close();
+    }
+  });
+});
