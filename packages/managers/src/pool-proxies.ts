@@ -8,6 +8,7 @@
  */
 import type { Timeout } from '@mpjs/util';
 import { BaseProxy, type ProxyClass } from './proxy.js';
+import { waitOptions, type ProxyWaitOptions } from './wait-options.js';
 
 /** Options of `map`, `starmap`, `imap` and their async forms through a {@link PoolProxy}. */
 export interface PoolProxyMapOptions {
@@ -63,8 +64,14 @@ function items<T>(method: string, iterable: Iterable<T>): T[] {
   return [...iterable];
 }
 
-function timeoutArgs(timeout: Timeout): [number | null] | [] {
-  return timeout === undefined ? [] : [timeout];
+/** A wait of a result or an iterator: the timeout travels, the server passes the method a signal it aborts when this caller gives up. */
+function waitCall<R>(proxy: BaseProxy, method: string, timeout: Timeout | ProxyWaitOptions | undefined, options: ProxyWaitOptions | undefined): Promise<R> {
+  try {
+    const [ms, signal] = waitOptions(`${proxy.constructor.name.replace('Proxy', '')}.${method}()`, timeout, options);
+    return proxy._callmethod(method, [ms ?? null], {}, { waits: true, signal }) as Promise<R>;
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
 /**
@@ -76,15 +83,18 @@ export class AsyncResultProxy<T = unknown> extends BaseProxy {
 
   /**
    * The result once it arrives: rejects with the task's own error (its class,
-   * the worker's stack), or with TimeoutError when not ready within `timeout` ms.
+   * the worker's stack), or with TimeoutError when not ready within `timeout`
+   * ms. `get(timeout?, { signal })` or `get({ timeout, signal })`: aborting
+   * rejects with the signal's reason and stops only this wait; the task goes
+   * on, and a later `get()` has its result.
    */
-  get(timeout?: Timeout): Promise<T> {
-    return this._callmethod('get', timeoutArgs(timeout)) as Promise<T>;
+  get(timeout?: Timeout | ProxyWaitOptions, options?: ProxyWaitOptions): Promise<T> {
+    return waitCall(this, 'get', timeout, options);
   }
 
-  /** Waits until the result is ready, or at most `timeout` ms; resolves either way. */
-  wait(timeout?: Timeout): Promise<void> {
-    return this._callmethod('wait', timeoutArgs(timeout)) as Promise<void>;
+  /** Waits until the result is ready, or at most `timeout` ms; resolves either way. Takes `{ signal }` as `get`. */
+  wait(timeout?: Timeout | ProxyWaitOptions, options?: ProxyWaitOptions): Promise<void> {
+    return waitCall(this, 'wait', timeout, options);
   }
 
   /** Whether the task has finished. */
@@ -108,9 +118,13 @@ export class AsyncResultProxy<T = unknown> extends BaseProxy {
 export class IteratorProxy<T = unknown> extends BaseProxy implements AsyncIterableIterator<T> {
   static override readonly _exposed_: readonly string[] = ['next', 'return'];
 
-  /** The next result: `{ value }`, `{ done: true }` at the end, or the task's error. */
-  next(timeout?: Timeout): Promise<IteratorResult<T>> {
-    return this._callmethod('next', timeoutArgs(timeout)) as Promise<IteratorResult<T>>;
+  /**
+   * The next result: `{ value }`, `{ done: true }` at the end, or the task's
+   * error. `next(timeout?, { signal })` or `next({ timeout, signal })`:
+   * aborting rejects with the signal's reason and stops only this wait.
+   */
+  next(timeout?: Timeout | ProxyWaitOptions, options?: ProxyWaitOptions): Promise<IteratorResult<T>> {
+    return waitCall(this, 'next', timeout, options);
   }
 
   /** Stops the iterator: the server reads no more of its input and drops the results still to come. */

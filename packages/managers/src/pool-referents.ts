@@ -15,6 +15,11 @@ function notCopyable(name: string): never {
   throw new TypeError(`a ${name} held by a manager cannot be copied out of it (it is not plain data); use the methods of its proxy`);
 }
 
+/** The `{ signal }` the server adds to a waiting call, as the pool takes it. */
+function signalOf(options: { signal?: AbortSignal } | undefined): { signal: AbortSignal } | undefined {
+  return options?.signal ? { signal: options.signal } : undefined;
+}
+
 /** Only `chunksize` is passed on: callbacks would run in the server, and the proxy never sends them. */
 function passedOptions(method: string, options: unknown): { chunksize?: number | null } {
   if (options === null || options === undefined) return {};
@@ -67,12 +72,13 @@ export class AsyncResultReferent<T = unknown> {
     lifetime.retain();
   }
 
-  get(timeout?: Timeout): Promise<T> {
-    return this.#result.get(timeout);
+  /** `get(timeout, { signal })`: the server passes the signal of a call that waits. */
+  get(timeout?: Timeout, options?: { signal?: AbortSignal }): Promise<T> {
+    return this.#result.get(timeout, signalOf(options));
   }
 
-  wait(timeout?: Timeout): Promise<void> {
-    return this.#result.wait(timeout);
+  wait(timeout?: Timeout, options?: { signal?: AbortSignal }): Promise<void> {
+    return this.#result.wait(timeout, signalOf(options));
   }
 
   ready(): boolean {
@@ -114,8 +120,8 @@ export class IteratorReferent<T = unknown> {
     lifetime.retain();
   }
 
-  next(timeout?: Timeout): Promise<IteratorResult<T>> {
-    return this.#iterator.next(timeout);
+  next(timeout?: Timeout, options?: { signal?: AbortSignal }): Promise<IteratorResult<T>> {
+    return this.#iterator.next(timeout, signalOf(options));
   }
 
   return(): Promise<IteratorResult<T>> {

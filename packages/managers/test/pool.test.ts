@@ -93,6 +93,23 @@ describe('SyncManager.Pool', () => {
     expect((error as TaskError).item).toBe(3);
   });
 
+  it('the waits of results and iterators take { signal }: an abort stops only that wait', async () => {
+    const result = await pool.applyAsync(sleepThen, [300, 'kept']);
+    const controller = new AbortController();
+    const waiting = result.get({ signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('stopped waiting')), 30);
+    await expect(waiting).rejects.toThrow('stopped waiting');
+    await expect(result.wait(10, { signal: AbortSignal.abort(new Error('at once')) })).rejects.toThrow('at once');
+    // The task went on: a later get has its result.
+    expect(await result.get({ timeout: 5_000 })).toBe('kept');
+    const iterator = await pool.imap(slowOn, [1, 2]);
+    await expect(iterator.next({ signal: AbortSignal.timeout(50) })).rejects.toThrow();
+    expect(await iterator.next(5_000)).toEqual({ value: 1, done: false });
+    expect(await iterator.next()).toEqual({ value: 2, done: false });
+    expect((await iterator.next()).done).toBe(true);
+    await expect(result.get({ timeout: 'x' as never })).rejects.toThrow(/"timeout" must be a number of milliseconds/);
+  });
+
   it('mapAsync and starmapAsync resolve with proxies of the result list', async () => {
     const mapped = await pool.mapAsync(square, [1, 2, 3], { chunksize: 2 });
     const starred = await pool.starmapAsync(add, [[1, 1], [2, 2]]);
