@@ -15,7 +15,7 @@ export type Timeout = number | null | undefined;
 export function normalizeTimeout(timeout: Timeout, what = 'timeout'): number {
   if (timeout === undefined || timeout === null) return Infinity;
   if (typeof timeout !== 'number' || Number.isNaN(timeout)) {
-    throw new TypeError(`${what} must be a number of milliseconds or null, got ${String(timeout)}`);
+    throw new TypeError(`${what} must be a number of milliseconds or null, got ${typeof timeout === 'string' ? JSON.stringify(timeout) : String(timeout)}`);
   }
   return timeout < 0 ? 0 : timeout;
 }

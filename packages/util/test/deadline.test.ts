@@ -8,7 +8,8 @@ describe('timeouts', () => {
     expect(normalizeTimeout(-5)).toBe(0);
     expect(normalizeTimeout(250)).toBe(250);
     expect(() => normalizeTimeout(Number.NaN, 'join timeout')).toThrow(/join timeout must be a number/);
-    expect(() => normalizeTimeout('1' as unknown as number)).toThrow(TypeError);
+    // A string is shown quoted: `got 1000` would hide what is wrong.
+    expect(() => normalizeTimeout('1000' as unknown as number)).toThrow(new TypeError('timeout must be a number of milliseconds or null, got "1000"'));
   });
 
   it('Deadline counts down', async () => {
