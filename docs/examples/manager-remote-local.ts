@@ -30,8 +30,8 @@ await runMain(import.meta, async () => {
   // getServer() serves in this very process, so the callable may be a closure.
   QueueManager.register('get_queue', () => queue);
   const port = Number(process.argv[2] ?? 50000);
-  // Python's address ('', 50000) listens on every interface; this listens on 127.0.0.1 only.
-  const m = new QueueManager({ address: ['127.0.0.1', port], authkey: 'abracadabra' });
+  // As Python's ('', 50000): every interface.
+  const m = new QueueManager({ address: ['', port], authkey: 'abracadabra' });
   const s = m.getServer();
   const address = await s.ready();
   console.log(`serving on port ${(address as [string, number])[1]}`);

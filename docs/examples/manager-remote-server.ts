@@ -9,7 +9,8 @@ class QueueManager extends BaseManager {}
 QueueManager.register('get_queue', () => queue);
 
 const port = Number(process.argv[2] ?? 50000);
-const m = new QueueManager({ address: ['127.0.0.1', port], authkey: 'abracadabra' });
+// As Python's ('', 50000): every interface.
+const m = new QueueManager({ address: ['', port], authkey: 'abracadabra' });
 const server = m.getServer();
 const address = await server.ready();
 console.log(`serving on port ${(address as [string, number])[1]}`);
