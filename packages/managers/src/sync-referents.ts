@@ -8,7 +8,7 @@
  * lock acquired is released). Lock owners are identified by the calling
  * process (`owner`), which the proxies pass along.
  */
-import { BrokenBarrierError, Empty, Full, ValueError, normalizeTimeout, type Timeout } from '@mpjs/util';
+import { BrokenBarrierError, Empty, Full, ValueError, normalizeTimeout, setLongTimeout, type LongTimer, type Timeout } from '@mpjs/util';
 import { localReferent } from './proxy.js';
 import { callerGone, undeliveredSymbol } from './token.js';
 
@@ -86,11 +86,11 @@ class WaitList {
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (ms <= 0) return Promise.resolve(false);
     return new Promise<boolean>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
+      let timer: LongTimer | undefined;
       const leave = (): void => {
         const i = this.#waiters.indexOf(waiter);
         if (i >= 0) this.#waiters.splice(i, 1);
-        if (timer) clearTimeout(timer);
+        timer?.clear();
         signal?.removeEventListener('abort', onAbort);
       };
       const onAbort = (): void => {
@@ -106,7 +106,7 @@ class WaitList {
       this.#waiters.push(waiter);
       signal?.addEventListener('abort', onAbort, { once: true });
       if (ms !== Infinity) {
-        timer = setTimeout(() => {
+        timer = setLongTimeout(() => {
           leave();
           resolve(false);
         }, ms);

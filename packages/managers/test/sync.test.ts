@@ -94,6 +94,17 @@ describe('queues', () => {
   });
 });
 
+describe('long waits', () => {
+  it('a wait longer than a Node timer holds (2^31 ms) waits, instead of timing out at once', async () => {
+    const event = await manager.Event();
+    const waiting = event.wait(2 ** 31 + 1000);
+    const early = await Promise.race([waiting, new Promise((resolve) => setTimeout(() => resolve('pending'), 200))]);
+    expect(early).toBe('pending');
+    await event.set();
+    expect(await waiting).toBe(true);
+  });
+});
+
 describe('what cannot be copied, and bad arguments', () => {
   it('_getvalue() of a lock, an event, a queue… is a RemoteError that says why', async () => {
     for (const proxy of [await manager.Lock(), await manager.RLock(), await manager.Event(), await manager.Queue(), await manager.Condition(), await manager.Semaphore(), await manager.Barrier(2)]) {

@@ -12,8 +12,11 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { getExecArgv, type Target } from '@mpjs/process';
 import { defaultCodec, type HandleRecord } from '@mpjs/serialization';
-import { getLogger, normalizeTimeout, ProcessError, ValueError, type Timeout } from '@mpjs/util';
+import { getLogger, ProcessError, ValueError, waitArguments, waitFor, type AbortOptions, type Timeout, type TimeoutOptions } from '@mpjs/util';
 import type { DummyThreadData, DummyThreadReport } from './dummy-thread.js';
+
+/** What a join's timeout rejects with inside join(), which then resolves. */
+const JOIN_TIMED_OUT = Symbol('join timed out');
 
 /** The thread entry next to this module: compiled `.js`, or the `.ts` source under a TypeScript loader. */
 function threadCode(): string {
@@ -173,18 +176,19 @@ export class DummyProcess {
     return this.#done !== null && !this.#finished;
   }
 
-  /** Waits until the thread has finished, at most `timeout` ms (it then resolves with the thread still running). */
-  async join(timeout?: Timeout): Promise<void> {
+  /**
+   * Waits until the thread has finished, at most `timeout` ms (it then
+   * resolves with the thread still running); aborting `signal` rejects with
+   * its reason.
+   */
+  async join(timeout?: Timeout | TimeoutOptions, options?: AbortOptions): Promise<void> {
+    const { ms, signal } = waitArguments('DummyProcess.join()', timeout, options);
     if (this.#done === null) throw new ProcessError('DummyProcess.join(): can only join a started thread');
-    const ms = normalizeTimeout(timeout, 'DummyProcess.join() timeout');
-    if (ms === Infinity) return this.#done;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.#done,
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, ms);
-      }),
-    ]).finally(() => clearTimeout(timer));
+    if (ms === Infinity && !signal) return this.#done;
+    // A timeout resolves (the thread is still running), as Process.join() does.
+    await waitFor(this.#done, { timeout: ms, signal, onTimeout: () => JOIN_TIMED_OUT }).catch((error: unknown) => {
+      if (error !== JOIN_TIMED_OUT) throw error;
+    });
   }
 
   /** `<DummyProcess(name, state)>`. */

@@ -61,6 +61,13 @@ describe('multiprocessing.dummy', () => {
     expect(dummy.activeChildren()).toContain(t);
     await t.join(50);
     expect(t.isAlive()).toBe(true);
+    // An abort rejects the join with its reason and leaves the thread running.
+    const controller = new AbortController();
+    const joining = t.join({ signal: controller.signal });
+    controller.abort(new Error('stop waiting'));
+    await expect(joining).rejects.toThrow('stop waiting');
+    await expect(t.join(10, { signal: AbortSignal.abort() })).rejects.toThrow();
+    expect(t.isAlive()).toBe(true);
     event.set();
     await t.join();
     expect(t.exitcode).toBe(0);
