@@ -7,7 +7,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { Pipe, type Address, type Authkey, type Connection } from '@mpjs/connection';
 import { Process, currentProcess, type BaseContext } from '@mpjs/process';
-import { ProcessError, ValueError } from '@mpjs/util';
+import { ProcessError, ValueError, getLogger } from '@mpjs/util';
 import { dropConnections, serverCall } from './dispatch.js';
 import { BaseProxy, buildProxy, type ProxyClass, type ProxyFactory } from './proxy.js';
 import { Server, type Callable, type ServerRegistry } from './server.js';
@@ -244,9 +244,10 @@ export class BaseManager implements ProxyFactory, AsyncDisposable {
       target: runManagerServer,
       args: [this.#serverRegistry(), this.#address, this.#authkey, serverEnd, initializer, initargs],
       daemon: true,
-      name: `${this.constructor.name}-server`,
     };
     const proc = this.#ctx ? this.#ctx.Process(options) : new Process(options);
+    // Named as Python names it: the manager's class and the process's identity (`SyncManager-1`).
+    proc.name = `${this.constructor.name}-${proc.name.slice(proc.name.lastIndexOf('-') + 1)}`;
     this.#process = proc;
     try {
       proc.start();
@@ -338,6 +339,7 @@ export class BaseManager implements ProxyFactory, AsyncDisposable {
       const proc = this.#process;
       const control = this.#control;
       this.#control = null;
+      getLogger().info('sending shutdown message to manager');
       try {
         control?.send('shutdown');
         await control?.flush();
@@ -350,9 +352,11 @@ export class BaseManager implements ProxyFactory, AsyncDisposable {
       forgetServer(address);
       await proc.join(this.#shutdownTimeout);
       if (proc.exitcode === null) {
+        getLogger().info('manager still alive after shutdown; terminating it');
         proc.terminate();
         await proc.join(this.#shutdownTimeout);
         if (proc.exitcode === null) {
+          getLogger().info('manager still alive after terminate(); killing it');
           proc.kill();
           await proc.join();
         }

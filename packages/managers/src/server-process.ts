@@ -1,6 +1,8 @@
 /** The target of a manager's server process (what `manager.start()` runs in the child). */
 import type { Address, Connection } from '@mpjs/connection';
 import { currentProcess } from '@mpjs/process';
+import { getLogger } from '@mpjs/util';
+import { formatValue } from './format.js';
 import { Server, type ServerRegistry } from './server.js';
 
 /**
@@ -24,7 +26,9 @@ export async function runManagerServer(
   try {
     if (initializer) await (initializer as (...args: unknown[]) => unknown)(...initargs);
     server = new Server(registry, { address, authkey });
-    control.send(['ok', await server.ready()]);
+    const bound = await server.ready();
+    getLogger().info('manager serving at %s', formatValue(bound));
+    control.send(['ok', bound]);
   } catch (error) {
     control.send(['error', error]);
     await control.flush();

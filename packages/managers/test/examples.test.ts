@@ -84,4 +84,18 @@ describe('docs/examples', () => {
       'RangeError: list index out of range: 20 (length 10)',
     ]);
   });
+  it('logging shows the warning, then the manager server starting, serving and exiting, in order', async () => {
+    const r = await runFixture(`${root}docs/examples/logging.ts`, { env, timeout: 40_000 });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.split('\n').filter(Boolean)).toEqual([
+      '[WARNING/MainProcess] doomed',
+      '[INFO/SyncManager-1] child process calling self.run()',
+      expect.stringMatching(/^\[INFO\/SyncManager-1\] manager serving at '.+'$/),
+      '[INFO/MainProcess] sending shutdown message to manager',
+      '[INFO/SyncManager-1] process shutting down',
+      '[INFO/SyncManager-1] process exiting with exitcode 0',
+      '[INFO/MainProcess] process shutting down',
+    ]);
+  });
 });
