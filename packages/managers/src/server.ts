@@ -281,7 +281,7 @@ export class Server {
           continue;
         }
         if (message === CANCEL) this.#cancel(connection, active, call);
-        else void this.#run(connection, active, call, message);
+        else this.#run(connection, active, call, message);
       }
     } finally {
       this.#dropConnection(connection);
@@ -311,15 +311,33 @@ export class Server {
     this.#send(connection, call, '#CANCELLED', null);
   }
 
-  async #run(connection: Connection, active: Map<number, ActiveCall>, call: number, request: unknown): Promise<void> {
+  /**
+   * Runs one call. A call whose method returns at once (a dict's `set`) is
+   * answered before the connection is read again: reading again first would
+   * poll for the caller's next call while the caller still waits for this
+   * answer. A call whose method returns a promise is answered when it settles.
+   */
+  #run(connection: Connection, active: Map<number, ActiveCall>, call: number, request: unknown): void {
     const entry: ActiveCall = { controller: null, cancelled: false };
     active.set(call, entry);
-    let outcome: Outcome;
+    let outcome: Outcome | Promise<Outcome>;
     try {
-      outcome = await this.#handle(request, entry);
+      outcome = this.#handle(request, entry);
     } catch (error) {
       outcome = { kind: '#TRACEBACK', value: stackOf(error) };
     }
+    if (outcome instanceof Promise) {
+      outcome.then(
+        (settled) => this.#finish(connection, active, call, entry, settled),
+        (error: unknown) => this.#finish(connection, active, call, entry, { kind: '#TRACEBACK', value: stackOf(error) }),
+      );
+    } else {
+      this.#finish(connection, active, call, entry, outcome);
+    }
+  }
+
+  /** Answers a call that has run, or undoes what it took when its caller gave it up or went. */
+  #finish(connection: Connection, active: Map<number, ActiveCall>, call: number, entry: ActiveCall, outcome: Outcome): void {
     if (entry.cancelled) {
       // Answered #CANCELLED (or the caller went): what the call took goes back.
       this.#undo(outcome);
@@ -366,7 +384,8 @@ export class Server {
     return true;
   }
 
-  async #handle(request: unknown, entry: ActiveCall): Promise<Outcome> {
+  /** The outcome of a call: at once when the method returns a value, a promise when it returns one. */
+  #handle(request: unknown, entry: ActiveCall): Outcome | Promise<Outcome> {
     if (!Array.isArray(request) || request.length !== 5 || typeof request[1] !== 'string') {
       return { kind: '#TRACEBACK', value: `invalid request: ${inspect(request)}` };
     }
@@ -404,10 +423,21 @@ export class Server {
     }
     let result: unknown;
     try {
-      result = await this.#invoke(held, method, argv);
+      result = this.#invoke(held, method, argv);
     } catch (error) {
       return { kind: '#ERROR', value: error };
     }
+    if (isThenable(result)) {
+      return Promise.resolve(result).then(
+        (value) => this.#returned(held, method, argv, value),
+        (error: unknown): Outcome => ({ kind: '#ERROR', value: error }),
+      );
+    }
+    return this.#returned(held, method, argv, result);
+  }
+
+  /** The outcome of a method that returned `result`. */
+  #returned(held: Held, method: string, argv: unknown[], result: unknown): Outcome {
     const undelivered = (held.obj as { [undeliveredSymbol]?: (m: string, a: unknown[], r: unknown) => void } | null)?.[undeliveredSymbol];
     const undo = typeof undelivered === 'function' ? () => undelivered.call(held.obj, method, argv, result) : undefined;
     const typeid = held.methodToTypeid?.[method];
@@ -431,7 +461,8 @@ export class Server {
     return own ? String(obj) : formatValue(obj);
   }
 
-  async #invoke(held: Held, method: string, argv: unknown[]): Promise<unknown> {
+  /** Calls the method (what it returns may be a promise). */
+  #invoke(held: Held, method: string, argv: unknown[]): unknown {
     const obj = held.obj as Record<string, unknown>;
     const fn = obj[method];
     if (typeof fn !== 'function') {
@@ -439,7 +470,7 @@ export class Server {
       if (argv.length === 0) return fn;
       throw new TypeError(`'${method}' of shared object of type '${held.typeid}' is not a method`);
     }
-    return await (fn as (...a: unknown[]) => unknown).apply(obj, argv);
+    return (fn as (...a: unknown[]) => unknown).apply(obj, argv);
   }
 
   #store(typeid: string, obj: unknown, owned: boolean): [exposed: string[], id: string, typeid: string] {
@@ -456,7 +487,7 @@ export class Server {
     return [exposed, id, typeid];
   }
 
-  async #handleServerCall(method: string, argv: unknown[]): Promise<Outcome> {
+  #handleServerCall(method: string, argv: unknown[]): Outcome | Promise<Outcome> {
     // As in Python, a failure of a server function (a type id it does not know,
     // a constructor that throws) arrives as RemoteError with the server's stack.
     try {
@@ -472,11 +503,13 @@ export class Server {
           }
           const callable = entry.callable;
           const owned = isClass(callable);
-          const obj = owned
-            ? new (callable as new (...a: unknown[]) => unknown)(...args)
-            : await (callable as (...a: unknown[]) => unknown)(...args);
-          const stored = this.#store(typeid, obj, owned);
-          return { kind: '#RETURN', value: stored, undo: () => this.decref(stored[1]) };
+          const obj = owned ? new (callable as new (...a: unknown[]) => unknown)(...args) : (callable as (...a: unknown[]) => unknown)(...args);
+          const created = (made: unknown): Outcome => {
+            const stored = this.#store(typeid, made, owned);
+            return { kind: '#RETURN', value: stored, undo: () => this.decref(stored[1]) };
+          };
+          if (!isThenable(obj)) return created(obj);
+          return Promise.resolve(obj).then(created, (error: unknown): Outcome => ({ kind: '#TRACEBACK', value: stackOf(error) }));
         }
         case 'incref': {
           const id = argv[0] as string;
@@ -532,6 +565,10 @@ export class Server {
     // method) keeps its proxies until they are garbage-collected.
     if (held.owned) releaseNested(held.obj, new Set());
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
 }
 
 function stackOf(error: unknown): string {
