@@ -42,6 +42,7 @@ import {
   ValueError,
   checkSignal,
   setLongTimeout,
+  withdrawOnAbort,
   waitArguments,
   waitReady,
   type AbortOptions,
@@ -857,24 +858,8 @@ export class Connection implements Waitable, Disposable {
    * A reader already served keeps its message.
    */
   #abortable(reader: Reader, signal: AbortSignal): void {
-    const { resolve, reject } = reader;
-    const onAbort = (): void => {
-      const at = this.#readers.indexOf(reader);
-      if (at < 0) return;
-      this.#readers.splice(at, 1);
-      // Nobody may wait any more: stop watching, or the watch keeps the process alive.
-      this.#updateReading();
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    reader.resolve = (message) => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(message);
-    };
-    reader.reject = (error) => {
-      signal.removeEventListener('abort', onAbort);
-      reject(error);
-    };
+    // Nobody may wait any more: stop watching, or the watch keeps the process alive.
+    withdrawOnAbort(this.#readers, reader, signal, () => this.#updateReading());
   }
 
   /** Connections of this thread with a receiver waiting, polled together once the current code has run. */

@@ -5,7 +5,7 @@
  */
 import { unlinkSync } from 'node:fs';
 import { FdWatcher, READABLE, acceptSocket, closeFd, listenSocket, type AcceptedSocket } from '@mpjs/native';
-import { checkSignal, Finalize, ProtocolError, ValueError, waitFor, type AbortOptions } from '@mpjs/util';
+import { checkSignal, Finalize, ProtocolError, ValueError, waitFor, withdrawOnAbort, type AbortOptions } from '@mpjs/util';
 import {
   DEFAULT_FAMILY,
   addressType,
@@ -259,22 +259,9 @@ export class Listener implements Disposable {
       const waiter: AcceptWaiter = { resolve, reject };
       if (signal) {
         // Withdrawn, the waiter takes no connection: the kernel keeps it for the next accept().
-        const onAbort = (): void => {
-          const at = this.#waiters.indexOf(waiter);
-          if (at < 0) return;
-          this.#waiters.splice(at, 1);
+        withdrawOnAbort(this.#waiters, waiter, signal, () => {
           if (this.#waiters.length === 0) this.#state.watcher?.set(0);
-          reject(signal.reason);
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-        waiter.resolve = (accepted) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(accepted);
-        };
-        waiter.reject = (error) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(error);
-        };
+        });
       }
       this.#waiters.push(waiter);
       // Watched only while someone waits: a listener nobody accepts on keeps no process alive, as in Python.

@@ -3,7 +3,9 @@
  * `acquire(block=True, timeout=None)` as `{ block, timeout }` (milliseconds),
  * plus an `AbortSignal` for the promise forms.
  */
-import { normalizeTimeout, type Timeout } from '@mpjs/util';
+import { checkSignal, normalizeTimeout, type Timeout } from '@mpjs/util';
+
+export { checkSignal };
 
 /** Options of the blocking `*Sync` forms of `acquire`. */
 export interface AcquireSyncOptions {
@@ -45,12 +47,6 @@ function describe(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'string') return JSON.stringify(value);
   return typeof value === 'object' || typeof value === 'function' ? typeof value : String(value);
-}
-
-export function checkSignal(fn: string, signal: unknown): AbortSignal | undefined {
-  if (signal === undefined || signal === null) return undefined;
-  if (!(signal instanceof AbortSignal)) throw new TypeError(`${fn}: "signal" must be an AbortSignal, got ${describe(signal)}`);
-  return signal;
 }
 
 function checkObject(fn: string, options: unknown): Record<string, unknown> {

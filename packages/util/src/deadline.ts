@@ -158,6 +158,38 @@ export function waitArguments(
   return { ms: normalizeTimeout((given === undefined ? fallback : given) as Timeout, `${fn}: "timeout"`), signal };
 }
 
+/** A waiter whose promise is settled through these two functions. */
+export interface Settleable<T> {
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Lets `signal` withdraw `waiter` from `waiters` while it waits: on abort it
+ * leaves the list, `onLeave()` runs (to stop watching what nobody waits for
+ * any more), and it rejects with the signal's reason. A waiter already
+ * served or failed is left alone, and its listener is removed as it settles.
+ */
+export function withdrawOnAbort<T>(waiters: Settleable<T>[], waiter: Settleable<T>, signal: AbortSignal, onLeave?: () => void): void {
+  const { resolve, reject } = waiter;
+  const onAbort = (): void => {
+    const at = waiters.indexOf(waiter);
+    if (at < 0) return;
+    waiters.splice(at, 1);
+    onLeave?.();
+    reject(signal.reason);
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  waiter.resolve = (value) => {
+    signal.removeEventListener('abort', onAbort);
+    resolve(value);
+  };
+  waiter.reject = (error) => {
+    signal.removeEventListener('abort', onAbort);
+    reject(error);
+  };
+}
+
 /** Throws the signal's reason if it is aborted (Node's convention). */
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw signal.reason;

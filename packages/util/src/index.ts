@@ -35,6 +35,7 @@ export {
   Deadline,
   normalizeTimeout,
   throwIfAborted,
+  withdrawOnAbort,
   delay,
   waitFor,
   setLongTimeout,
@@ -42,7 +43,7 @@ export {
   checkSignal,
   waitArguments,
 } from './deadline.js';
-export type { Timeout, WaitForOptions, LongTimer, AbortOptions, TimeoutOptions } from './deadline.js';
+export type { Timeout, WaitForOptions, LongTimer, AbortOptions, TimeoutOptions, Settleable } from './deadline.js';
 export { waitReady, isWaitable } from './waitable.js';
 export type { Waitable } from './waitable.js';
 export { POLL_MICROS, PollBackoff } from './poll-budget.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it, jest } from '@jest/globals';
-import { checkSignal, Deadline, delay, MAX_TIMER_DELAY, normalizeTimeout, setLongTimeout, TimeoutError, waitArguments, waitFor } from '../src/index.js';
+import { checkSignal, Deadline, delay, MAX_TIMER_DELAY, normalizeTimeout, setLongTimeout, TimeoutError, waitArguments, waitFor, withdrawOnAbort, type Settleable } from '../src/index.js';
 
 describe('timeouts', () => {
   it('normalizes milliseconds as Python treats seconds', () => {
@@ -147,5 +147,39 @@ describe('waitArguments', () => {
     expect(() => waitArguments('p.join', { timeout: 5 }, {})).toThrow(/give the options once/);
     expect(() => checkSignal('f', 'abort')).toThrow(TypeError);
     expect(checkSignal('f', null)).toBeUndefined();
+  });
+});
+
+describe('withdrawOnAbort', () => {
+  function waiterIn(waiters: Settleable<number>[]): { waiter: Settleable<number>; settled: Promise<number> } {
+    let waiter!: Settleable<number>;
+    const settled = new Promise<number>((resolve, reject) => (waiter = { resolve, reject }));
+    waiters.push(waiter);
+    return { waiter, settled };
+  }
+
+  it('takes an aborted waiter out of the list, calls onLeave, and rejects with the reason', async () => {
+    const waiters: Settleable<number>[] = [];
+    const other = waiterIn(waiters);
+    const { waiter, settled } = waiterIn(waiters);
+    const controller = new AbortController();
+    let left = 0;
+    withdrawOnAbort(waiters, waiter, controller.signal, () => left++);
+    controller.abort(new Error('given up'));
+    await expect(settled).rejects.toThrow('given up');
+    expect(waiters).toEqual([other.waiter]);
+    expect(left).toBe(1);
+  });
+
+  it('leaves a waiter that was served alone, and stops listening once it settles', async () => {
+    const waiters: Settleable<number>[] = [];
+    const { waiter, settled } = waiterIn(waiters);
+    const controller = new AbortController();
+    let left = 0;
+    withdrawOnAbort(waiters, waiter, controller.signal, () => left++);
+    waiters.shift()!.resolve(7);
+    controller.abort();
+    expect(await settled).toBe(7);
+    expect(left).toBe(0);
   });
 });
