@@ -6,21 +6,32 @@
  * reference to the server and on to the pool's workers, so they must be
  * exported from a module.
  */
-import type { Timeout } from '@mpjs/util';
+import { checkSignal, type Timeout } from '@mpjs/util';
 import { BaseProxy, type ProxyClass } from './proxy.js';
 import { waitOptions, type ProxyWaitOptions } from './wait-options.js';
 
 /** Options of `map`, `starmap`, `imap` and their async forms through a {@link PoolProxy}. */
 export interface PoolProxyMapOptions {
+  /**
+   * `map` and `starmap` only: aborting gives the call up, and the server's pool
+   * runs none of its chunks not yet handed out (as the local `Pool.map()`).
+   */
+  signal?: AbortSignal;
   /** Items per task; as `Pool` chooses when omitted. */
   chunksize?: number | null;
 }
 
 /**
- * Options of `apply`/`applyAsync` through a {@link PoolProxy}: none travel.
- * `callback`, `errorCallback` and `signal` are refused with a TypeError.
+ * Options of `apply` through a {@link PoolProxy}: `signal`, as the local
+ * `Pool.apply()` takes it (a task not yet handed to a worker is cancelled; one
+ * that runs goes on, its result standing), which the server follows. The
+ * async forms take none: `callback`, `errorCallback` and `signal` are refused
+ * with a TypeError there.
  */
-export type PoolProxyApplyOptions = Record<string, never>;
+export interface PoolProxyApplyOptions {
+  /** Aborting gives the call up: the task is cancelled in the server's pool if no worker has it yet. */
+  signal?: AbortSignal;
+}
 
 /** Arguments of a task function, or of a call of it. */
 type Args = unknown[];
@@ -29,8 +40,8 @@ type Args = unknown[];
  * What cannot travel to the server: callbacks would run there, not here, and
  * an `AbortSignal` is not serializable. Checked before anything is sent.
  */
-function checkOptions(method: string, options: object | null | undefined): void {
-  if (options === null || options === undefined) return;
+function checkOptions(method: string, options: object | null | undefined, takesSignal = false): AbortSignal | undefined {
+  if (options === null || options === undefined) return undefined;
   if (typeof options !== 'object') throw new TypeError(`${method}(): options must be an object, got ${typeof options}`);
   const opts = options as Record<string, unknown>;
   for (const name of ['callback', 'errorCallback'] as const) {
@@ -41,9 +52,19 @@ function checkOptions(method: string, options: object | null | undefined): void 
       );
     }
   }
+  if (takesSignal) return checkSignal(`${method}()`, opts.signal);
   if (opts.signal !== undefined && opts.signal !== null) {
-    throw new TypeError(`${method}(): an AbortSignal cannot travel to the manager's server; call terminate() on the pool proxy instead`);
+    throw new TypeError(
+      `${method}(): the async forms take no AbortSignal through a manager (the call returns at once); ` +
+        `give the signal to the result's get() or wait(), use ${method.replace('Async', '')}() with a signal, or call terminate() on the pool proxy`,
+    );
   }
+  return undefined;
+}
+
+/** `chunksize`, when given, as it travels (in the call's keyword arguments). */
+function chunksizeOf(options: PoolProxyMapOptions | null | undefined): { chunksize?: number } {
+  return options?.chunksize === undefined || options.chunksize === null ? {} : { chunksize: options.chunksize };
 }
 
 /** The options as sent: `chunksize` only, so the server never sees anything else. */
@@ -147,8 +168,8 @@ const POOL_METHODS = [
  * Python's `PoolProxy`). It has `Pool`'s methods, all returning promises; the
  * async forms resolve with an {@link AsyncResultProxy}, `imap` and
  * `imapUnordered` with an {@link IteratorProxy}. It can be passed to other
- * processes like any proxy. `callback`, `errorCallback` and `signal` cannot
- * travel to the server and are refused. `await using pool = await manager.Pool()`
+ * processes like any proxy. `callback` and `errorCallback` cannot travel to
+ * the server and are refused; `apply`, `map` and `starmap` take a `signal`. `await using pool = await manager.Pool()`
  * terminates the pool at scope exit.
  */
 export class PoolProxy extends BaseProxy implements AsyncDisposable {
@@ -167,8 +188,9 @@ export class PoolProxy extends BaseProxy implements AsyncDisposable {
 
   /** Calls `fn(...args)` in a worker and resolves with its result (rejects with its error, as its class). */
   async apply<A extends Args, R>(fn: (...args: A) => R, args?: A, options?: PoolProxyApplyOptions | null): Promise<Awaited<R>> {
-    checkOptions('apply', options);
-    return (await this._callmethod('apply', [fn, args ?? []])) as Awaited<R>;
+    const signal = checkOptions('apply', options, true);
+    // A call that waits: the server gives the pool a signal, aborted when this caller gives up or goes.
+    return (await this._callmethod('apply', [fn, args ?? []], {}, { waits: true, signal })) as Awaited<R>;
   }
 
   /** Submits `fn(...args)` and resolves, without waiting for it, with a proxy of its result. */
@@ -183,7 +205,8 @@ export class PoolProxy extends BaseProxy implements AsyncDisposable {
 
   /** Python's `map`: `fn(item)` for each item, in order, spread over the workers. */
   async map<T, R>(fn: (item: T) => R, iterable: Iterable<T>, options?: PoolProxyMapOptions | null): Promise<Awaited<R>[]> {
-    return (await this._callmethod('map', [fn, items('map', iterable), ...mapOptions('map', options)])) as Awaited<R>[];
+    const signal = checkOptions('map', options, true);
+    return (await this._callmethod('map', [fn, items('map', iterable)], chunksizeOf(options), { waits: true, signal })) as Awaited<R>[];
   }
 
   /** The non-blocking `map`: resolves with a proxy of the list of results. */
@@ -198,8 +221,9 @@ export class PoolProxy extends BaseProxy implements AsyncDisposable {
 
   /** Python's `starmap`: `fn(...args)` for each argument list. */
   async starmap<A extends Args, R>(fn: (...args: A) => R, iterable: Iterable<A>, options?: PoolProxyMapOptions | null): Promise<Awaited<R>[]> {
-    const args = [fn, items('starmap', iterable).map((call) => items('starmap', call)), ...mapOptions('starmap', options)];
-    return (await this._callmethod('starmap', args)) as Awaited<R>[];
+    const signal = checkOptions('starmap', options, true);
+    const args = [fn, items('starmap', iterable).map((call) => items('starmap', call))];
+    return (await this._callmethod('starmap', args, chunksizeOf(options), { waits: true, signal })) as Awaited<R>[];
   }
 
   /** The non-blocking `starmap`. */

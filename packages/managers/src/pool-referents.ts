@@ -21,16 +21,20 @@ function signalOf(options: { signal?: AbortSignal } | undefined): { signal: Abor
 }
 
 /** Only `chunksize` is passed on: callbacks would run in the server, and the proxy never sends them. */
-function passedOptions(method: string, options: unknown): { chunksize?: number | null } {
+function passedOptions(method: string, options: unknown): { chunksize?: number | null; signal?: AbortSignal } {
   if (options === null || options === undefined) return {};
   if (typeof options !== 'object') throw new TypeError(`${method}(): options must be an object, got ${typeof options}`);
   const opts = options as Record<string, unknown>;
-  for (const name of ['callback', 'errorCallback', 'signal']) {
+  for (const name of ['callback', 'errorCallback']) {
     if (opts[name] !== undefined && opts[name] !== null) {
       throw new TypeError(`${method}(): '${name}' cannot be used through a manager; await the AsyncResultProxy's get() instead`);
     }
   }
-  return opts.chunksize === undefined ? {} : { chunksize: opts.chunksize as number | null };
+  const passed: { chunksize?: number | null; signal?: AbortSignal } = {};
+  if (opts.chunksize !== undefined) passed.chunksize = opts.chunksize as number | null;
+  // Only the server's own signal of a call that waits (aborted when its caller gives up or goes).
+  if (opts.signal instanceof AbortSignal) passed.signal = opts.signal;
+  return passed;
 }
 
 /**
@@ -164,8 +168,7 @@ export class PoolReferent {
   }
 
   apply(fn: TaskFunction, args: unknown[] | null = null, options: unknown = null): Promise<unknown> {
-    passedOptions('apply', options);
-    return this.#pool.apply(fn as (...a: unknown[]) => unknown, args ?? []);
+    return this.#pool.apply(fn as (...a: unknown[]) => unknown, args ?? [], passedOptions('apply', options));
   }
 
   applyAsync(fn: TaskFunction, args: unknown[] | null = null, options: unknown = null): AsyncResultReferent {

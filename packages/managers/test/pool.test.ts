@@ -168,9 +168,21 @@ describe('SyncManager.Pool', () => {
     expect(error.message).toMatch(/'callback' cannot travel to the manager's server.*await the AsyncResultProxy's get\(\)/);
     error = await refused(pool.mapAsync(square, [2], { errorCallback: callback } as object));
     expect(error.message).toMatch(/'errorCallback' cannot travel/);
-    error = await refused(pool.map(square, [2], { signal: new AbortController().signal } as object));
-    expect(error.message).toMatch(/AbortSignal cannot travel.*terminate\(\)/);
+    error = await refused(pool.mapAsync(square, [2], { signal: new AbortController().signal } as object));
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error.message).toMatch(/the async forms take no AbortSignal.*get\(\) or wait\(\).*map\(\) with a signal/);
     await expect(pool.imap(square, (async function* () {})() as unknown as number[])).rejects.toThrow(/async iterable/);
+  });
+
+  it('apply, map and starmap take { signal }: an abort gives the call up, and the pool goes on', async () => {
+    await expect(pool.apply(square, [3], { signal: AbortSignal.abort(new Error('not now')) })).rejects.toThrow('not now');
+    const controller = new AbortController();
+    const slow = pool.starmap(sleepThen, Array.from({ length: 6 }, (_, i) => [300, `task ${i}`] as [number, string]), { chunksize: 1, signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('stop the map')), 100);
+    await expect(slow).rejects.toThrow('stop the map');
+    await expect(pool.starmap(add, [[1, 2]], { signal: new AbortController().signal })).resolves.toEqual([3]);
+    expect(await pool.apply(square, [4], { signal: new AbortController().signal })).toBe(16);
+    await expect(pool.apply(square, [4], { signal: 'x' as never })).rejects.toThrow(/"signal" must be an AbortSignal/);
   });
 
   it('a PoolProxy passed to a child Process works there', async () => {
